@@ -1,0 +1,239 @@
+//! The shardis binary: reads the configuration, opens one listening socket per shard on the
+//! same port (SO_REUSEPORT, so every core accepts), starts one pinned thread per shard, and
+//! shuts everything down cleanly on SIGINT/SIGTERM or SHUTDOWN.
+
+mod config;
+mod conn;
+mod mesh;
+mod message;
+mod runtime;
+mod tx;
+
+use clap::Parser;
+use shard::{Settings, Shard, SlotMap};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+fn main() {
+    let flags = config::Flags::parse();
+    let config = match config::Config::load(flags) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("shardis: {err}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(err) = serve(config) {
+        eprintln!("shardis: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn serve(config: config::Config) -> std::io::Result<()> {
+    // Signals are taken synchronously by this thread; every shard thread inherits the mask.
+    let signals = block_signals();
+    let ip: std::net::IpAddr = config.bind.parse().map_err(std::io::Error::other)?;
+    let mut port = config.port;
+    let mut listeners = Vec::with_capacity(config.shards);
+    for _ in 0..config.shards {
+        let fd = listen(SocketAddr::new(ip, port))?;
+        if port == 0 {
+            port = local_port(fd)?;
+        }
+        listeners.push(fd);
+    }
+    let settings = Arc::new(Settings {
+        bind: config.bind.clone(),
+        port,
+        shards: config.shards,
+        config_file: config
+            .config_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        ..Settings::default()
+    });
+    let slot_map = Arc::new(SlotMap::contiguous(config.shards));
+    let endpoints = mesh::build(config.shards)?;
+    let mesh = endpoints[0].mesh.clone();
+    let cpus = allowed_cpus();
+    let started_ms = runtime::now_ms();
+    let mut threads = Vec::with_capacity(config.shards);
+    for (id, (endpoint, listener)) in endpoints.into_iter().zip(listeners).enumerate() {
+        let slot_map = slot_map.clone();
+        let settings = settings.clone();
+        let cpu = (!cpus.is_empty()).then(|| cpus[id % cpus.len()]);
+        let thread = std::thread::Builder::new()
+            .name(format!("shard-{id}"))
+            .spawn(move || {
+                if let Some(cpu) = cpu {
+                    pin_to_cpu(cpu);
+                }
+                let mut shard = Shard::new(id, slot_map, settings);
+                shard.started_ms = started_ms;
+                let result = runtime::Runtime::new(shard, endpoint, listener).and_then(|mut rt| {
+                    let result = rt.run();
+                    rt.close_all();
+                    result
+                });
+                // SAFETY: the listener belongs to this shard and is closed once, after its loop.
+                unsafe { libc::close(listener) };
+                if let Err(err) = result {
+                    eprintln!("shardis: shard {id} stopped: {err}");
+                    runtime::SHUTDOWN.store(true, Ordering::SeqCst);
+                }
+            })?;
+        threads.push(thread);
+    }
+    println!(
+        "shardis listening on {} shards={}",
+        SocketAddr::new(ip, port),
+        config.shards
+    );
+    let _ = std::io::stdout().flush();
+    wait_for_signal(&signals);
+    runtime::SHUTDOWN.store(true, Ordering::SeqCst);
+    for waker in &mesh.wakers {
+        waker.wake();
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+    println!("shardis: shut down");
+    Ok(())
+}
+
+fn block_signals() -> libc::sigset_t {
+    // SAFETY: sigset manipulation on a local set, then masking this thread's signals.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        // A client that disconnects mid-write must not kill the process.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        set
+    }
+}
+
+fn wait_for_signal(set: &libc::sigset_t) {
+    loop {
+        let mut signal: libc::c_int = 0;
+        // SAFETY: sigwait on a set of blocked signals, writing into a local.
+        let rc = unsafe { libc::sigwait(set, &mut signal) };
+        if rc == 0 && (signal == libc::SIGINT || signal == libc::SIGTERM) {
+            return;
+        }
+        if runtime::SHUTDOWN.load(Ordering::SeqCst) {
+            return;
+        }
+    }
+}
+
+/// A non-blocking listening socket with SO_REUSEPORT so each shard can own one.
+fn listen(addr: SocketAddr) -> std::io::Result<libc::c_int> {
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket syscalls on a descriptor this function owns; sockaddr structs are
+    // fully initialised before use and their sizes passed exactly.
+    unsafe {
+        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let one: libc::c_int = 1;
+        for option in [libc::SO_REUSEADDR, libc::SO_REUSEPORT] {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                option,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        let rc = match addr {
+            SocketAddr::V4(v4) => {
+                let mut sa: libc::sockaddr_in = std::mem::zeroed();
+                sa.sin_family = libc::AF_INET as libc::sa_family_t;
+                sa.sin_port = v4.port().to_be();
+                sa.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
+                libc::bind(
+                    fd,
+                    (&sa as *const libc::sockaddr_in).cast(),
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+            SocketAddr::V6(v6) => {
+                let mut sa: libc::sockaddr_in6 = std::mem::zeroed();
+                sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sa.sin6_port = v6.port().to_be();
+                sa.sin6_addr.s6_addr = v6.ip().octets();
+                libc::bind(
+                    fd,
+                    (&sa as *const libc::sockaddr_in6).cast(),
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                )
+            }
+        };
+        if rc != 0 || libc::listen(fd, 511) != 0 {
+            let err = std::io::Error::last_os_error();
+            libc::close(fd);
+            return Err(std::io::Error::new(
+                err.kind(),
+                format!("cannot listen on {addr}: {err}"),
+            ));
+        }
+        Ok(fd)
+    }
+}
+
+fn local_port(fd: libc::c_int) -> std::io::Result<u16> {
+    // SAFETY: getsockname fills a zeroed sockaddr_storage of the size we pass.
+    unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(match storage.ss_family as libc::c_int {
+            libc::AF_INET6 => {
+                u16::from_be((*(&storage as *const _ as *const libc::sockaddr_in6)).sin6_port)
+            }
+            _ => u16::from_be((*(&storage as *const _ as *const libc::sockaddr_in)).sin_port),
+        })
+    }
+}
+
+/// CPUs this process may run on (respects taskset/cgroups).
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills a zeroed cpu_set_t of the size we pass.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: building a cpu_set_t with one CPU and applying it to the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}

@@ -1,0 +1,155 @@
+//! Messages that travel between shards over the mesh.
+
+use shard::value::Entry;
+use shard::CommandSpec;
+
+/// A connection on some shard: slab index plus generation, so a reply for a connection that
+/// closed (and whose slot was reused) is recognised and dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnToken {
+    pub index: u32,
+    pub generation: u32,
+}
+
+/// A transaction, named by the shard that coordinates it and a number unique there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TxId {
+    pub origin: u32,
+    pub serial: u32,
+}
+
+/// Commands in one packed buffer: argument bytes back to back, so a batch of forwarded
+/// commands costs a few allocations, not one per argument.
+#[derive(Debug, Default)]
+pub struct PackedCommands {
+    bytes: Vec<u8>,
+    arg_ends: Vec<u32>,
+    commands: Vec<PackedCommand>,
+}
+
+#[derive(Debug)]
+pub struct PackedCommand {
+    pub spec: &'static CommandSpec,
+    pub db: u8,
+    pub resp3: bool,
+    /// Where the reply goes in the connection's reply stream.
+    pub seq: u64,
+    args_end: u32,
+}
+
+impl PackedCommands {
+    pub fn push(
+        &mut self,
+        spec: &'static CommandSpec,
+        db: usize,
+        resp3: bool,
+        seq: u64,
+        args: &[&[u8]],
+    ) {
+        for arg in args {
+            self.bytes.extend_from_slice(arg);
+            self.arg_ends.push(self.bytes.len() as u32);
+        }
+        self.commands.push(PackedCommand {
+            spec,
+            db: db as u8,
+            resp3,
+            seq,
+            args_end: self.arg_ends.len() as u32,
+        });
+    }
+
+    /// Each command with its arguments, in order.
+    pub fn for_each(&self, mut f: impl FnMut(&PackedCommand, &[&[u8]])) {
+        let mut args: smallvec::SmallVec<[&[u8]; 8]> = smallvec::SmallVec::new();
+        let mut arg_start = 0usize;
+        let mut byte_start = 0usize;
+        for command in &self.commands {
+            args.clear();
+            for &end in &self.arg_ends[arg_start..command.args_end as usize] {
+                args.push(&self.bytes[byte_start..end as usize]);
+                byte_start = end as usize;
+            }
+            arg_start = command.args_end as usize;
+            f(command, &args);
+        }
+    }
+}
+
+/// Replies to a forwarded batch: reply bytes back to back, with each reply's sequence number.
+#[derive(Debug, Default)]
+pub struct PackedReplies {
+    pub bytes: Vec<u8>,
+    /// (seq, end offset in bytes) per reply.
+    pub ends: Vec<(u64, u32)>,
+}
+
+/// Work a shard does for a transaction's coordinator.
+#[derive(Debug)]
+pub enum ShardOp {
+    /// Run these commands as a connection would (the keys are all local); reply bytes back.
+    Run { commands: PackedCommands },
+    /// Copy (or, with `remove`, take out) a key's entry: RENAME, COPY.
+    TakeEntry {
+        db: u8,
+        key: Box<[u8]>,
+        remove: bool,
+    },
+    /// Store an entry (replacing, or only if absent).
+    PutEntry {
+        db: u8,
+        key: Box<[u8]>,
+        entry: Box<Entry>,
+        only_if_absent: bool,
+    },
+    /// This shard's figures for INFO.
+    Info,
+    /// CLIENT LIST lines of this shard's connections.
+    ClientList,
+    /// CLIENT KILL with the given filter on this shard's connections.
+    ClientKill(crate::tx::KillFilter),
+    /// A random key of one database, and how many keys it holds.
+    RandomKey { db: u8 },
+}
+
+#[derive(Debug)]
+pub enum OpResult {
+    Replies(PackedReplies),
+    Entry(Option<Box<Entry>>),
+    Stored(bool),
+    Info(Box<shard::families::server::InfoData>),
+    Text(String),
+    Count(u64),
+    RandomKey { reply: Vec<u8>, keys: u64 },
+}
+
+#[derive(Debug)]
+pub enum Request {
+    /// Commands a connection forwarded to the owner of their keys, run in order.
+    Forward {
+        conn: ConnToken,
+        commands: PackedCommands,
+    },
+    /// Hold this shard for a transaction (granted in arrival order).
+    Lock { tx: TxId },
+    /// One step of a transaction (holding this shard, or lock-free for read-only gathers).
+    Op { tx: TxId, index: u32, op: ShardOp },
+    /// The transaction is done with this shard.
+    Unlock { tx: TxId },
+}
+
+#[derive(Debug)]
+pub enum Response {
+    Forwarded {
+        conn: ConnToken,
+        replies: PackedReplies,
+    },
+    Locked {
+        tx: TxId,
+    },
+    OpDone {
+        tx: TxId,
+        index: u32,
+        result: OpResult,
+    },
+}

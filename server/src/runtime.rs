@@ -1,0 +1,1304 @@
+//! One shard's event loop: a thread pinned to its core, one io_uring for its sockets, its
+//! timer and its cross-shard eventfd; its keyspace; its connections; and the coordination of
+//! the transactions its clients start.
+
+use crate::conn::{Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
+use crate::mesh::Endpoint;
+use crate::message::{
+    ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
+};
+use crate::tx::{self, KillFilter, Plan, Step};
+use io_uring::{cqueue, opcode, squeue, types, IoUring};
+use protocol::{ArgSpan, Parsed, Reply};
+use shard::command::{Coordinator, Routing};
+use shard::families::connection::validate_client_list_args;
+use shard::families::server::InfoData;
+use shard::{Client, CmdError, CommandSpec, CommandTable, Shard, ShardId};
+use smallvec::SmallVec;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Set by the main thread on SIGINT/SIGTERM (or by SHUTDOWN); every loop checks it per turn.
+pub static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+const KIND_ACCEPT: u64 = 1;
+const KIND_RECV: u64 = 2;
+const KIND_SEND: u64 = 3;
+const KIND_EVENTFD: u64 = 4;
+const KIND_TIMER: u64 = 5;
+
+fn user_data(kind: u64, index: u32) -> u64 {
+    (kind << 56) | index as u64
+}
+
+/// Active expiry runs every tick, as Redis's `hz 10`.
+const TICK: Duration = Duration::from_millis(100);
+/// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
+const EXPIRE_BUDGET: Duration = Duration::from_millis(25);
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Coordinator-side state of a transaction this shard started.
+struct TxState {
+    conn: ConnToken,
+    seq: u64,
+    plan: Plan,
+    /// Shards to hold, ascending; empty for lock-free gathers.
+    shards: Vec<ShardId>,
+    locks_held: usize,
+    results: Vec<Option<OpResult>>,
+    outstanding: usize,
+}
+
+/// This shard as a resource transactions hold.
+#[derive(Default)]
+struct ShardLock {
+    holder: Option<TxId>,
+    waiters: VecDeque<TxId>,
+}
+
+pub struct Runtime {
+    ring: IoUring,
+    listener: libc::c_int,
+    shard: Shard,
+    endpoint: Endpoint,
+    conns: Vec<Option<Conn>>,
+    free_slots: Vec<u32>,
+    next_generation: u32,
+    next_client_seq: u64,
+    /// Connections with output to flush or a state to check this turn.
+    dirty: Vec<u32>,
+    // Reused parse buffers.
+    spans: Vec<ArgSpan>,
+    scratch: Vec<u8>,
+    /// Commands forwarded by the connection being processed, per target shard.
+    forwards: Vec<Option<PackedCommands>>,
+    txs: HashMap<u32, TxState>,
+    tx_serial: u32,
+    lock: ShardLock,
+    /// Requests that arrived while another transaction held this shard.
+    parked: VecDeque<(ShardId, Request)>,
+    /// Connections waiting for this shard to be free.
+    stalled: Vec<u32>,
+    /// Messages from this shard to itself (a transaction that includes its own shard).
+    local_requests: VecDeque<Request>,
+    local_responses: VecDeque<Response>,
+    /// A released lock waits for stalled connections to run before the next holder.
+    grant_deferred: bool,
+    eventfd_buf: Box<[u8; 8]>,
+    eventfd_armed: bool,
+    timer_spec: Box<types::Timespec>,
+    last_expire: Instant,
+    cqes: Vec<(u64, i32, u32)>,
+}
+
+impl Runtime {
+    pub fn new(shard: Shard, endpoint: Endpoint, listener: libc::c_int) -> std::io::Result<Self> {
+        let ring = IoUring::builder()
+            .setup_single_issuer()
+            .setup_coop_taskrun()
+            .setup_cqsize(8192)
+            .build(2048)?;
+        let shards = shard.slot_map.shard_count();
+        Ok(Runtime {
+            ring,
+            listener,
+            shard,
+            endpoint,
+            conns: Vec::new(),
+            free_slots: Vec::new(),
+            next_generation: 1,
+            next_client_seq: 0,
+            dirty: Vec::new(),
+            spans: Vec::new(),
+            scratch: Vec::new(),
+            forwards: (0..shards).map(|_| None).collect(),
+            txs: HashMap::new(),
+            tx_serial: 0,
+            lock: ShardLock::default(),
+            parked: VecDeque::new(),
+            stalled: Vec::new(),
+            local_requests: VecDeque::new(),
+            local_responses: VecDeque::new(),
+            grant_deferred: false,
+            eventfd_buf: Box::new([0; 8]),
+            eventfd_armed: false,
+            timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
+            last_expire: Instant::now(),
+            cqes: Vec::with_capacity(1024),
+        })
+    }
+
+    fn me(&self) -> ShardId {
+        self.shard.id
+    }
+
+    fn push_sqe(&mut self, entry: squeue::Entry) {
+        loop {
+            // SAFETY: every entry pushed here points at memory that outlives the operation:
+            // connection buffers stay in place until their completion arrives (a connection
+            // is freed only with no operation in flight), and the eventfd buffer, timer spec
+            // and listener belong to this runtime, which outlives its ring.
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return;
+            }
+            if let Err(err) = self.ring.submit() {
+                if err.raw_os_error() != Some(libc::EINTR)
+                    && err.raw_os_error() != Some(libc::EBUSY)
+                {
+                    eprintln!("shard {}: io_uring submit failed: {err}", self.me());
+                }
+            }
+        }
+    }
+
+    fn arm_accept(&mut self) {
+        let entry = opcode::AcceptMulti::new(types::Fd(self.listener))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+            .user_data(user_data(KIND_ACCEPT, 0));
+        self.push_sqe(entry);
+    }
+
+    fn arm_timer(&mut self) {
+        let entry = opcode::Timeout::new(&*self.timer_spec as *const types::Timespec)
+            .build()
+            .user_data(user_data(KIND_TIMER, 0));
+        self.push_sqe(entry);
+    }
+
+    fn arm_eventfd(&mut self) {
+        if self.eventfd_armed {
+            return;
+        }
+        self.eventfd_armed = true;
+        let fd = self.endpoint.waker().eventfd();
+        let entry = opcode::Read::new(types::Fd(fd), self.eventfd_buf.as_mut_ptr(), 8)
+            .build()
+            .user_data(user_data(KIND_EVENTFD, 0));
+        self.push_sqe(entry);
+    }
+
+    /// The event loop; returns on shutdown.
+    pub fn run(&mut self) -> std::io::Result<()> {
+        self.shard.now_ms = now_ms();
+        self.arm_accept();
+        self.arm_timer();
+        loop {
+            self.shard.now_ms = now_ms();
+            if SHUTDOWN.load(Ordering::Relaxed) {
+                break;
+            }
+            let mut cqes = std::mem::take(&mut self.cqes);
+            cqes.clear();
+            cqes.extend(
+                self.ring
+                    .completion()
+                    .map(|c| (c.user_data(), c.result(), c.flags())),
+            );
+            for &(data, result, flags) in &cqes {
+                self.on_completion(data, result, flags);
+            }
+            let completed = !cqes.is_empty();
+            self.cqes = cqes;
+            let messages = self.drain_messages();
+            if self.grant_deferred {
+                self.resume_stalled();
+                self.grant_deferred = false;
+                if self.lock.holder.is_none() {
+                    self.grant_next();
+                }
+                // The grant may have queued a local message.
+                self.drain_messages();
+            }
+            if self.shard.shutdown_requested {
+                SHUTDOWN.store(true, Ordering::SeqCst);
+                // SAFETY: signalling our own process; the main thread waits for SIGTERM.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGTERM);
+                }
+            }
+            self.flush_connections();
+            let overflow = self.endpoint.flush();
+            let busy = completed
+                || messages
+                || overflow
+                || !self.local_requests.is_empty()
+                || !self.local_responses.is_empty();
+            if busy {
+                self.submit(0);
+                continue;
+            }
+            let waker = self.endpoint.waker();
+            waker.set_sleeping(true);
+            if self.endpoint.has_incoming() {
+                self.endpoint.waker().set_sleeping(false);
+                continue;
+            }
+            self.arm_eventfd();
+            self.submit(1);
+            self.endpoint.waker().set_sleeping(false);
+        }
+        Ok(())
+    }
+
+    fn submit(&mut self, wait: usize) {
+        loop {
+            match self.ring.submit_and_wait(wait) {
+                Ok(_) => return,
+                Err(err) if err.raw_os_error() == Some(libc::EINTR) => {
+                    if SHUTDOWN.load(Ordering::Relaxed) {
+                        return;
+                    }
+                }
+                Err(err) if err.raw_os_error() == Some(libc::EBUSY) => return,
+                Err(err) => {
+                    eprintln!("shard {}: io_uring_enter failed: {err}", self.me());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_completion(&mut self, data: u64, result: i32, flags: u32) {
+        let kind = data >> 56;
+        let index = (data & 0xFFFF_FFFF) as u32;
+        match kind {
+            KIND_ACCEPT => {
+                if result >= 0 {
+                    self.on_accept(result);
+                } else if result != -libc::ECANCELED && !SHUTDOWN.load(Ordering::Relaxed) {
+                    self.shard.stats.rejected_connections +=
+                        (result == -libc::EMFILE || result == -libc::ENFILE) as u64;
+                }
+                if !cqueue::more(flags) && !SHUTDOWN.load(Ordering::Relaxed) {
+                    self.arm_accept();
+                }
+            }
+            KIND_RECV => self.on_recv(index, result),
+            KIND_SEND => self.on_send(index, result),
+            KIND_EVENTFD => self.eventfd_armed = false,
+            KIND_TIMER => {
+                self.on_tick();
+                self.arm_timer();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let start = Instant::now();
+        self.last_expire = start;
+        loop {
+            let (checked, expired) = self.shard.active_expire_step(200);
+            // Keep going while more than 10% of what was checked had expired, as Redis does.
+            if checked == 0 || expired * 10 <= checked || start.elapsed() > EXPIRE_BUDGET {
+                break;
+            }
+        }
+    }
+
+    fn on_accept(&mut self, fd: libc::c_int) {
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        let shards = self.shard.slot_map.shard_count() as u64;
+        self.next_client_seq += 1;
+        let now = self.shard.now_ms;
+        let client = Client {
+            // Unique across shards without coordination: shard i hands out i+1, i+1+n, ...
+            id: (self.next_client_seq - 1) * shards + self.me() as u64 + 1,
+            addr: socket_addr(fd, true),
+            laddr: socket_addr(fd, false),
+            fd,
+            created_ms: now,
+            last_active_ms: now,
+            ..Client::default()
+        };
+        let generation = self.next_generation;
+        self.next_generation = self.next_generation.wrapping_add(1).max(1);
+        let conn = Conn::new(fd, generation, client);
+        let index = match self.free_slots.pop() {
+            Some(index) => {
+                self.conns[index as usize] = Some(conn);
+                index
+            }
+            None => {
+                self.conns.push(Some(conn));
+                (self.conns.len() - 1) as u32
+            }
+        };
+        self.shard.stats.connections_received += 1;
+        self.shard.stats.connected_clients += 1;
+        self.arm_recv(index);
+    }
+
+    fn arm_recv(&mut self, index: u32) {
+        let Some(conn) = self.conns[index as usize].as_mut() else {
+            return;
+        };
+        if conn.recv_armed
+            || conn.closing
+            || conn.in_tx
+            || conn.stalled
+            || conn.client.close_after_reply
+            || conn.output_backlogged()
+        {
+            return;
+        }
+        if conn.read_pos == conn.rbuf.len() {
+            conn.rbuf.clear();
+            conn.read_pos = 0;
+            if conn.rbuf.capacity() > 4 * READ_CHUNK {
+                conn.rbuf = Vec::with_capacity(READ_CHUNK);
+            }
+        }
+        let unread = conn.rbuf.len() - conn.read_pos;
+        if unread > QUERY_BUFFER_LIMIT {
+            // Redis closes a client whose query buffer passes client-query-buffer-limit.
+            conn.closing = true;
+            self.dirty.push(index);
+            return;
+        }
+        let wanted = conn.need.saturating_sub(unread).max(READ_CHUNK / 4);
+        if conn.rbuf.capacity() - conn.rbuf.len() < wanted {
+            conn.rbuf
+                .reserve(wanted.max(READ_CHUNK).min(QUERY_BUFFER_LIMIT));
+        }
+        let spare = (conn.rbuf.capacity() - conn.rbuf.len()).min(u32::MAX as usize) as u32;
+        // SAFETY: the pointer is within the Vec's allocation (its spare capacity); the Vec is
+        // not touched until this receive completes.
+        let ptr = unsafe { conn.rbuf.as_mut_ptr().add(conn.rbuf.len()) };
+        conn.recv_armed = true;
+        let entry = opcode::Recv::new(types::Fd(conn.fd), ptr, spare)
+            .build()
+            .user_data(user_data(KIND_RECV, index));
+        self.push_sqe(entry);
+    }
+
+    fn on_recv(&mut self, index: u32, result: i32) {
+        let Some(conn) = self.conns[index as usize].as_mut() else {
+            return;
+        };
+        conn.recv_armed = false;
+        if result <= 0 {
+            conn.closing = true;
+            self.dirty.push(index);
+            return;
+        }
+        let received = result as usize;
+        // SAFETY: the kernel wrote `received` bytes into the spare capacity we handed it.
+        unsafe { conn.rbuf.set_len(conn.rbuf.len() + received) };
+        conn.client.last_active_ms = self.shard.now_ms;
+        self.shard.stats.net_input_bytes += received as u64;
+        self.process_input(index);
+        self.arm_recv(index);
+        self.dirty.push(index);
+    }
+
+    fn on_send(&mut self, index: u32, result: i32) {
+        let Some(conn) = self.conns[index as usize].as_mut() else {
+            return;
+        };
+        conn.send_armed = false;
+        if result < 0 {
+            conn.closing = true;
+            conn.sending.clear();
+            conn.sent = 0;
+        } else {
+            conn.sent += result as usize;
+            self.shard.stats.net_output_bytes += result as u64;
+            if conn.sent >= conn.sending.len() {
+                conn.sending.clear();
+                conn.sent = 0;
+                if conn.sending.capacity() > 4 * 1024 * 1024 {
+                    conn.sending = Vec::new();
+                }
+            }
+        }
+        // Output drained: a client paused for not reading may be read again.
+        self.arm_recv(index);
+        self.dirty.push(index);
+    }
+
+    /// Start sends, close finished connections.
+    fn flush_connections(&mut self) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for &index in &dirty {
+            self.flush_connection(index);
+        }
+        dirty.clear();
+        if self.dirty.is_empty() {
+            self.dirty = dirty;
+        }
+    }
+
+    fn flush_connection(&mut self, index: u32) {
+        let Some(conn) = self.conns[index as usize].as_mut() else {
+            return;
+        };
+        if !conn.send_armed && !conn.closing {
+            if conn.sending.is_empty() && !conn.replies.out.is_empty() {
+                std::mem::swap(&mut conn.sending, &mut conn.replies.out);
+                conn.sent = 0;
+            }
+            if conn.sent < conn.sending.len() {
+                let remaining = &conn.sending[conn.sent..];
+                let entry = opcode::Send::new(
+                    types::Fd(conn.fd),
+                    remaining.as_ptr(),
+                    remaining.len().min(u32::MAX as usize) as u32,
+                )
+                .flags(libc::MSG_NOSIGNAL)
+                .build()
+                .user_data(user_data(KIND_SEND, index));
+                conn.send_armed = true;
+                self.push_sqe(entry);
+                return;
+            }
+            if conn.client.close_after_reply && !conn.replies.has_waiting() && !conn.in_tx {
+                conn.closing = true;
+            }
+        }
+        let Some(conn) = self.conns[index as usize].as_mut() else {
+            return;
+        };
+        if conn.closing {
+            if conn.recv_armed {
+                // Wake the pending receive so its completion lets us free the connection.
+                // SAFETY: shutdown on a socket we own.
+                unsafe { libc::shutdown(conn.fd, libc::SHUT_RDWR) };
+            } else if conn.can_free() {
+                self.free_connection(index);
+            }
+        }
+    }
+
+    fn free_connection(&mut self, index: u32) {
+        if let Some(conn) = self.conns[index as usize].take() {
+            // SAFETY: closing a socket we own, with no io_uring operation in flight on it.
+            unsafe { libc::close(conn.fd) };
+            self.free_slots.push(index);
+            self.shard.stats.connected_clients -= 1;
+            self.stalled.retain(|&i| i != index);
+        }
+    }
+
+    /// Parse and run what a connection sent, until its input is used up or it must wait.
+    fn process_input(&mut self, index: u32) {
+        let Some(mut conn) = self.conns[index as usize].take() else {
+            return;
+        };
+        let token = ConnToken {
+            index,
+            generation: conn.generation,
+        };
+        let mut spans = std::mem::take(&mut self.spans);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        loop {
+            if conn.in_tx || conn.closing || conn.client.close_after_reply {
+                break;
+            }
+            if self.lock.holder.is_some() || self.grant_deferred {
+                if !conn.stalled && conn.read_pos < conn.rbuf.len() {
+                    conn.stalled = true;
+                    self.stalled.push(index);
+                }
+                break;
+            }
+            let Conn {
+                rbuf,
+                read_pos,
+                need,
+                client,
+                replies,
+                in_tx,
+                ..
+            } = &mut conn;
+            let unread = &rbuf[*read_pos..];
+            if unread.is_empty() || unread.len() < *need {
+                break;
+            }
+            match protocol::parse_command(unread, &mut spans, &mut scratch) {
+                Ok(Parsed::Incomplete { min_total }) => {
+                    *need = min_total;
+                    break;
+                }
+                Err(err) => {
+                    let message = format!("ERR Protocol error: {err}");
+                    Reply::new(replies.local(), client.resp3).error(message.as_bytes());
+                    client.close_after_reply = true;
+                    *read_pos = rbuf.len();
+                    break;
+                }
+                Ok(Parsed::Command { consumed }) => {
+                    *need = 0;
+                    if !spans.is_empty() {
+                        let args: SmallVec<[&[u8]; 8]> = spans
+                            .iter()
+                            .map(|span| span.slice(unread, &scratch))
+                            .collect();
+                        self.dispatch(token, client, replies, in_tx, &args);
+                    }
+                    *read_pos += consumed;
+                }
+            }
+        }
+        self.spans = spans;
+        self.scratch = scratch;
+        self.flush_forwards(token);
+        if conn.read_pos > 0 && conn.read_pos == conn.rbuf.len() {
+            conn.rbuf.clear();
+            conn.read_pos = 0;
+        } else if conn.read_pos > 0 && !conn.recv_armed {
+            conn.rbuf.drain(..conn.read_pos);
+            conn.read_pos = 0;
+        }
+        self.conns[index as usize] = Some(conn);
+        self.dirty.push(index);
+    }
+
+    /// Send the commands this connection forwarded, one batch per target shard.
+    fn flush_forwards(&mut self, token: ConnToken) {
+        for target in 0..self.forwards.len() {
+            if let Some(commands) = self.forwards[target].take() {
+                self.endpoint.send_request(
+                    target,
+                    Request::Forward {
+                        conn: token,
+                        commands,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Route one command: run it here, forward it to the owner of its keys, or start a
+    /// transaction over the shards it spans.
+    fn dispatch(
+        &mut self,
+        token: ConnToken,
+        client: &mut Client,
+        replies: &mut crate::conn::ReplyQueue,
+        in_tx: &mut bool,
+        args: &[&[u8]],
+    ) {
+        let spec = match CommandTable::get().resolve(args) {
+            Ok(spec) => spec,
+            Err(err) => {
+                self.shard.stats.commands_processed += 1;
+                Reply::new(replies.local(), client.resp3).error(err.to_string().as_bytes());
+                return;
+            }
+        };
+        let shards = self.shard.slot_map.shard_count();
+        let me = self.me();
+        let slots = self.shard.slot_map.clone();
+        let single_owner = |indexes: &mut dyn Iterator<Item = usize>| -> Option<Option<ShardId>> {
+            let mut owner = None;
+            for i in indexes {
+                let o = slots.owner_of_key(args[i]);
+                match owner {
+                    None => owner = Some(o),
+                    Some(x) if x != o => return None,
+                    _ => {}
+                }
+            }
+            Some(owner)
+        };
+        let plan = match spec.routing {
+            Routing::Local => None,
+            Routing::Keys(merge) => match single_owner(&mut spec.keys.key_indexes(args.len())) {
+                Some(Some(owner)) if owner != me => {
+                    return self.forward(owner, spec, client, replies, args)
+                }
+                Some(_) => None,
+                None => Some(Plan::split(
+                    spec,
+                    merge,
+                    client.db,
+                    client.resp3,
+                    args,
+                    &slots,
+                )),
+            },
+            Routing::AllShards(merge) if shards > 1 => Some(tx::all_shards_plan(
+                spec,
+                merge,
+                client.db,
+                client.resp3,
+                args,
+                shards,
+            )),
+            Routing::AllShards(_) => None,
+            Routing::Coordinated(coordinator) => {
+                match self.coordinated_plan(coordinator, spec, client, args, &single_owner) {
+                    Ok(Route::Here) => None,
+                    Ok(Route::Forward(owner)) => {
+                        return self.forward(owner, spec, client, replies, args)
+                    }
+                    Ok(Route::Plan(plan, shards)) => Some((plan, shards)),
+                    Err(err) => {
+                        Reply::new(replies.local(), client.resp3).error(err.to_string().as_bytes());
+                        return;
+                    }
+                }
+            }
+        };
+        match plan {
+            None => {
+                self.shard.execute(spec, client, args, replies.local());
+            }
+            Some((plan, shards)) => {
+                let lock = !matches!(
+                    spec.routing,
+                    Routing::Coordinated(
+                        Coordinator::Info
+                            | Coordinator::ClientList
+                            | Coordinator::ClientKill
+                            | Coordinator::RandomKey
+                    )
+                );
+                self.shard.stats.commands_processed += 1;
+                client.last_command = spec.name;
+                self.start_tx(token, replies, in_tx, plan, shards, lock);
+            }
+        }
+    }
+
+    fn coordinated_plan(
+        &mut self,
+        coordinator: Coordinator,
+        spec: &'static CommandSpec,
+        client: &Client,
+        args: &[&[u8]],
+        single_owner: &dyn Fn(&mut dyn Iterator<Item = usize>) -> Option<Option<ShardId>>,
+    ) -> Result<Route, CmdError> {
+        let me = self.me();
+        let shards = self.shard.slot_map.shard_count();
+        let slots = self.shard.slot_map.clone();
+        let here_or = |owner: ShardId| {
+            if owner == me {
+                Route::Here
+            } else {
+                Route::Forward(owner)
+            }
+        };
+        Ok(match coordinator {
+            Coordinator::MsetNx | Coordinator::Rename { .. } | Coordinator::Copy => {
+                match single_owner(&mut spec.keys.key_indexes(args.len())) {
+                    Some(Some(owner)) => here_or(owner),
+                    Some(None) => Route::Here,
+                    None => {
+                        let (plan, shards) = match coordinator {
+                            Coordinator::MsetNx => {
+                                if args.len() % 2 == 0 {
+                                    return Err(CmdError::Arity(spec.name.into()));
+                                }
+                                tx::msetnx_plan(client.db, client.resp3, args, &slots)
+                            }
+                            Coordinator::Rename { nx } => {
+                                let (src_shard, dst_shard) =
+                                    (slots.owner_of_key(args[1]), slots.owner_of_key(args[2]));
+                                (
+                                    Plan::Rename {
+                                        nx,
+                                        resp3: client.resp3,
+                                        db: client.db as u8,
+                                        src: args[1].into(),
+                                        dst: args[2].into(),
+                                        src_shard,
+                                        dst_shard,
+                                        stage: 0,
+                                    },
+                                    vec![src_shard, dst_shard],
+                                )
+                            }
+                            _ => {
+                                let (dst_db, replace) = tx::copy_options(args, client.db)?;
+                                let (src_shard, dst_shard) =
+                                    (slots.owner_of_key(args[1]), slots.owner_of_key(args[2]));
+                                (
+                                    Plan::Copy {
+                                        src_db: client.db as u8,
+                                        dst_db: dst_db as u8,
+                                        src: args[1].into(),
+                                        dst: args[2].into(),
+                                        src_shard,
+                                        dst_shard,
+                                        replace,
+                                        stage: 0,
+                                    },
+                                    vec![src_shard, dst_shard],
+                                )
+                            }
+                        };
+                        Route::Plan(plan, shards)
+                    }
+                }
+            }
+            Coordinator::Scan => match args.get(1).and_then(|c| protocol::parse_u64(c)) {
+                Some(cursor) if cursor < shard::SLOT_COUNT as u64 => {
+                    here_or(slots.owner(cursor as u16))
+                }
+                _ => Route::Here,
+            },
+            Coordinator::RandomKey => Route::Plan(
+                Plan::RandomKey {
+                    resp3: client.resp3,
+                    db: client.db as u8,
+                    shards,
+                    started: false,
+                    random: self.shard.random(),
+                },
+                Vec::new(),
+            ),
+            Coordinator::Info => Route::Plan(
+                Plan::Info {
+                    resp3: client.resp3,
+                    sections: shard::families::server::info_sections(args),
+                    shards,
+                    started: false,
+                },
+                Vec::new(),
+            ),
+            Coordinator::ClientList => {
+                validate_client_list_args(args)?;
+                let ids = args
+                    .iter()
+                    .position(|a| a.eq_ignore_ascii_case(b"ID"))
+                    .map(|at| {
+                        args[at + 1..]
+                            .iter()
+                            .filter_map(|id| protocol::parse_i64(id))
+                            .map(|id| id as u64)
+                            .collect()
+                    });
+                Route::Plan(
+                    Plan::ClientList {
+                        resp3: client.resp3,
+                        ids,
+                        shards,
+                        started: false,
+                    },
+                    Vec::new(),
+                )
+            }
+            Coordinator::ClientKill => {
+                let (filter, legacy) = kill_filter(args, client.id)?;
+                Route::Plan(
+                    Plan::ClientKill {
+                        resp3: client.resp3,
+                        filter,
+                        legacy,
+                        shards,
+                        started: false,
+                    },
+                    Vec::new(),
+                )
+            }
+            Coordinator::Shutdown => Route::Here,
+        })
+    }
+
+    fn forward(
+        &mut self,
+        owner: ShardId,
+        spec: &'static CommandSpec,
+        client: &mut Client,
+        replies: &mut crate::conn::ReplyQueue,
+        args: &[&[u8]],
+    ) {
+        let seq = replies.reserve();
+        self.shard.stats.forwarded_commands += 1;
+        client.last_command = spec.name;
+        self.forwards[owner]
+            .get_or_insert_with(PackedCommands::default)
+            .push(spec, client.db, client.resp3, seq, args);
+    }
+
+    // ---- transactions: the coordinator side ----
+
+    fn start_tx(
+        &mut self,
+        token: ConnToken,
+        replies: &mut crate::conn::ReplyQueue,
+        in_tx: &mut bool,
+        plan: Plan,
+        mut shards: Vec<ShardId>,
+        lock: bool,
+    ) {
+        // Forwarded commands that precede the transaction reach each shard before it.
+        self.flush_forwards(token);
+        let seq = replies.reserve();
+        *in_tx = true;
+        shards.sort_unstable();
+        shards.dedup();
+        if !lock {
+            shards.clear();
+        }
+        self.tx_serial = self.tx_serial.wrapping_add(1);
+        let serial = self.tx_serial;
+        let tx = TxId {
+            origin: self.me() as u32,
+            serial,
+        };
+        let first = shards.first().copied();
+        self.txs.insert(
+            serial,
+            TxState {
+                conn: token,
+                seq,
+                plan,
+                shards,
+                locks_held: 0,
+                results: Vec::new(),
+                outstanding: 0,
+            },
+        );
+        match first {
+            Some(shard) => self.send_request(shard, Request::Lock { tx }),
+            None => self.run_phase(serial, Vec::new()),
+        }
+    }
+
+    fn send_request(&mut self, to: ShardId, request: Request) {
+        if to == self.me() {
+            self.local_requests.push_back(request);
+        } else {
+            self.endpoint.send_request(to, request);
+        }
+    }
+
+    fn send_response(&mut self, to: ShardId, response: Response) {
+        if to == self.me() {
+            self.local_responses.push_back(response);
+        } else {
+            self.endpoint.send_response(to, response);
+        }
+    }
+
+    fn on_locked(&mut self, serial: u32) {
+        let tx = TxId {
+            origin: self.me() as u32,
+            serial,
+        };
+        let Some(state) = self.txs.get_mut(&serial) else {
+            return;
+        };
+        state.locks_held += 1;
+        if let Some(&next) = state.shards.get(state.locks_held) {
+            self.send_request(next, Request::Lock { tx });
+        } else {
+            self.run_phase(serial, Vec::new());
+        }
+    }
+
+    fn run_phase(&mut self, serial: u32, results: Vec<OpResult>) {
+        let tx = TxId {
+            origin: self.me() as u32,
+            serial,
+        };
+        let Some(mut state) = self.txs.remove(&serial) else {
+            return;
+        };
+        match state.plan.next(results) {
+            Step::Ops(ops) => {
+                state.results = ops.iter().map(|_| None).collect();
+                state.outstanding = ops.len();
+                self.txs.insert(serial, state);
+                if ops.is_empty() {
+                    return self.run_phase(serial, Vec::new());
+                }
+                for (index, (shard, op)) in ops.into_iter().enumerate() {
+                    self.send_request(
+                        shard,
+                        Request::Op {
+                            tx,
+                            index: index as u32,
+                            op,
+                        },
+                    );
+                }
+            }
+            Step::Done(reply) => {
+                for &shard in &state.shards {
+                    self.send_request(shard, Request::Unlock { tx });
+                }
+                self.deliver(state.conn, state.seq, &reply, true);
+            }
+        }
+    }
+
+    fn on_op_done(&mut self, serial: u32, index: u32, result: OpResult) {
+        let Some(state) = self.txs.get_mut(&serial) else {
+            return;
+        };
+        if let Some(slot) = state.results.get_mut(index as usize) {
+            if slot.is_none() {
+                state.outstanding -= 1;
+            }
+            *slot = Some(result);
+        }
+        if state.outstanding == 0 {
+            let results = std::mem::take(&mut state.results)
+                .into_iter()
+                .flatten()
+                .collect();
+            self.run_phase(serial, results);
+        }
+    }
+
+    /// Put a reply in its place in a connection's reply stream.
+    fn deliver(&mut self, token: ConnToken, seq: u64, reply: &[u8], ends_tx: bool) {
+        let Some(conn) = self.conns[token.index as usize].as_mut() else {
+            return;
+        };
+        if conn.generation != token.generation {
+            return;
+        }
+        conn.replies.fill(seq, reply);
+        self.dirty.push(token.index);
+        if ends_tx {
+            conn.in_tx = false;
+            // Input that waited behind the transaction runs now.
+            self.process_input(token.index);
+            self.arm_recv(token.index);
+        }
+    }
+
+    // ---- this shard as a participant ----
+
+    fn drain_messages(&mut self) -> bool {
+        let mut any = false;
+        for from in 0..self.endpoint.requests_in.len() {
+            // Bounded per turn so one busy peer can't starve sockets.
+            for _ in 0..256 {
+                let Some(message) = self.endpoint.requests_in[from]
+                    .as_mut()
+                    .and_then(|c| c.pop().ok())
+                else {
+                    break;
+                };
+                any = true;
+                self.on_request(from, message);
+            }
+            for _ in 0..256 {
+                let Some(message) = self.endpoint.responses_in[from]
+                    .as_mut()
+                    .and_then(|c| c.pop().ok())
+                else {
+                    break;
+                };
+                any = true;
+                self.on_response(message);
+            }
+        }
+        for _ in 0..4096 {
+            if let Some(request) = self.local_requests.pop_front() {
+                any = true;
+                let me = self.me();
+                self.on_request(me, request);
+            } else if let Some(response) = self.local_responses.pop_front() {
+                any = true;
+                self.on_response(response);
+            } else {
+                break;
+            }
+        }
+        any
+    }
+
+    fn on_response(&mut self, response: Response) {
+        match response {
+            Response::Forwarded { conn, replies } => {
+                let mut start = 0usize;
+                for &(seq, end) in &replies.ends {
+                    let end = end as usize;
+                    self.deliver(conn, seq, &replies.bytes[start..end], false);
+                    start = end;
+                }
+            }
+            Response::Locked { tx } => self.on_locked(tx.serial),
+            Response::OpDone { tx, index, result } => self.on_op_done(tx.serial, index, result),
+        }
+    }
+
+    fn on_request(&mut self, from: ShardId, request: Request) {
+        match request {
+            Request::Lock { tx } => {
+                if self.lock.holder.is_none()
+                    && self.lock.waiters.is_empty()
+                    && !self.grant_deferred
+                {
+                    self.lock.holder = Some(tx);
+                    self.send_response(tx.origin as ShardId, Response::Locked { tx });
+                } else {
+                    self.lock.waiters.push_back(tx);
+                }
+            }
+            Request::Unlock { tx } => {
+                if self.lock.holder == Some(tx) {
+                    self.lock.holder = None;
+                    self.on_release();
+                }
+            }
+            Request::Op { tx, index, op } => {
+                if self.lock.holder.is_some_and(|holder| holder != tx) {
+                    self.parked.push_back((from, Request::Op { tx, index, op }));
+                    return;
+                }
+                let result = self.execute_op(op);
+                self.send_response(tx.origin as ShardId, Response::OpDone { tx, index, result });
+            }
+            Request::Forward { conn, commands } => {
+                if self.lock.holder.is_some() {
+                    self.parked
+                        .push_back((from, Request::Forward { conn, commands }));
+                    return;
+                }
+                let replies = self.run_commands(&commands);
+                self.send_response(from, Response::Forwarded { conn, replies });
+            }
+        }
+    }
+
+    /// The holder let go: run what waited, then hand the shard to the next transaction.
+    fn on_release(&mut self) {
+        while self.lock.holder.is_none() {
+            let Some((from, request)) = self.parked.pop_front() else {
+                break;
+            };
+            self.on_request(from, request);
+        }
+        if self.stalled.is_empty() {
+            self.grant_next();
+        } else {
+            // Connections that waited get their turn before the next transaction.
+            self.grant_deferred = true;
+        }
+    }
+
+    fn grant_next(&mut self) {
+        if let Some(next) = self.lock.waiters.pop_front() {
+            self.lock.holder = Some(next);
+            self.send_response(next.origin as ShardId, Response::Locked { tx: next });
+        }
+    }
+
+    fn resume_stalled(&mut self) {
+        let stalled = std::mem::take(&mut self.stalled);
+        self.grant_deferred = false;
+        for index in stalled {
+            if let Some(conn) = self.conns[index as usize].as_mut() {
+                conn.stalled = false;
+                self.process_input(index);
+                self.arm_recv(index);
+            }
+        }
+    }
+
+    fn run_commands(&mut self, commands: &PackedCommands) -> PackedReplies {
+        let mut replies = PackedReplies::default();
+        let shard = &mut self.shard;
+        commands.for_each(|command, args| {
+            let mut client = Client::detached(command.db as usize, command.resp3);
+            shard.execute(command.spec, &mut client, args, &mut replies.bytes);
+            replies.ends.push((command.seq, replies.bytes.len() as u32));
+        });
+        replies
+    }
+
+    fn execute_op(&mut self, op: ShardOp) -> OpResult {
+        let now = self.shard.now_ms;
+        match op {
+            ShardOp::Run { commands } => OpResult::Replies(self.run_commands(&commands)),
+            ShardOp::TakeEntry { db, key, remove } => {
+                let entry = if remove {
+                    self.shard.keyspace.remove(db as usize, &key, now)
+                } else {
+                    self.shard.keyspace.get(db as usize, &key, now).cloned()
+                };
+                OpResult::Entry(entry.map(Box::new))
+            }
+            ShardOp::PutEntry {
+                db,
+                key,
+                entry,
+                only_if_absent,
+            } => OpResult::Stored(tx::put_entry(
+                &mut self.shard,
+                db as usize,
+                &key,
+                *entry,
+                only_if_absent,
+            )),
+            ShardOp::Info => {
+                let mut data = InfoData::from_shard(&self.shard);
+                if self.me() == 0 {
+                    data.used_memory = resident_bytes();
+                }
+                OpResult::Info(Box::new(data))
+            }
+            ShardOp::ClientList => {
+                let mut text = String::new();
+                for conn in self.conns.iter().flatten() {
+                    let pending_in = conn.rbuf.len() - conn.read_pos;
+                    let pending_out = conn.replies.queued_bytes();
+                    text.push_str(&conn.client.info_line(now, pending_in, pending_out));
+                }
+                OpResult::Text(text)
+            }
+            ShardOp::ClientKill(filter) => {
+                let mut killed = 0;
+                for conn in self.conns.iter_mut().flatten() {
+                    if kill_matches(&filter, &conn.client) {
+                        killed += 1;
+                        conn.client.close_after_reply = true;
+                        // SAFETY: shutdown on a socket we own; completions then close it.
+                        unsafe { libc::shutdown(conn.fd, libc::SHUT_RDWR) };
+                    }
+                }
+                OpResult::Count(killed)
+            }
+            ShardOp::RandomKey { db } => {
+                let mut reply = Vec::new();
+                let spec = CommandTable::get().lookup(b"randomkey");
+                if let Some(spec) = spec {
+                    let mut client = Client::detached(db as usize, false);
+                    self.shard
+                        .execute(spec, &mut client, &[b"RANDOMKEY"], &mut reply);
+                }
+                OpResult::RandomKey {
+                    reply,
+                    keys: self.shard.keyspace.db(db as usize).len() as u64,
+                }
+            }
+        }
+    }
+
+    /// Close every connection (shutdown).
+    pub fn close_all(&mut self) {
+        for conn in self.conns.iter().flatten() {
+            // SAFETY: closing sockets we own; the ring is dropped right after.
+            unsafe { libc::close(conn.fd) };
+        }
+        self.conns.clear();
+    }
+}
+
+enum Route {
+    Here,
+    Forward(ShardId),
+    Plan(Plan, Vec<ShardId>),
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no] ...
+fn kill_filter(args: &[&[u8]], caller: u64) -> Result<(KillFilter, bool), CmdError> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    if args.len() == 3 {
+        return Ok((
+            KillFilter {
+                addr: Some(text(args[2])),
+                ..KillFilter::default()
+            },
+            true,
+        ));
+    }
+    if args.len() % 2 != 0 {
+        return Err(CmdError::Syntax);
+    }
+    let mut filter = KillFilter {
+        skip_id: Some(caller),
+        ..KillFilter::default()
+    };
+    for pair in args[2..].chunks(2) {
+        let (name, value) = (pair[0], pair[1]);
+        if name.eq_ignore_ascii_case(b"ID") {
+            let id = protocol::parse_i64(value)
+                .filter(|&id| id > 0)
+                .ok_or(CmdError::msg("ERR client-id should be greater than 0"))?;
+            filter.id = Some(id as u64);
+        } else if name.eq_ignore_ascii_case(b"ADDR") {
+            filter.addr = Some(text(value));
+        } else if name.eq_ignore_ascii_case(b"LADDR") {
+            filter.laddr = Some(text(value));
+        } else if name.eq_ignore_ascii_case(b"SKIPME") {
+            if value.eq_ignore_ascii_case(b"yes") {
+                filter.skip_id = Some(caller);
+            } else if value.eq_ignore_ascii_case(b"no") {
+                filter.skip_id = None;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        } else if name.eq_ignore_ascii_case(b"TYPE") || name.eq_ignore_ascii_case(b"USER") {
+            // Every client is a normal client of the default user.
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok((filter, false))
+}
+
+fn kill_matches(filter: &KillFilter, client: &Client) -> bool {
+    filter.skip_id != Some(client.id)
+        && filter.id.is_none_or(|id| id == client.id)
+        && filter.addr.as_deref().is_none_or(|a| a == client.addr)
+        && filter.laddr.as_deref().is_none_or(|a| a == client.laddr)
+}
+
+/// The process's resident memory, from /proc.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// "ip:port" of a socket's peer (or local end).
+fn socket_addr(fd: libc::c_int, peer: bool) -> String {
+    // SAFETY: sockaddr_storage is plain data; the kernel fills at most `len` bytes of it.
+    unsafe {
+        let mut storage: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let ptr = (&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr>();
+        let rc = if peer {
+            libc::getpeername(fd, ptr, &mut len)
+        } else {
+            libc::getsockname(fd, ptr, &mut len)
+        };
+        if rc != 0 {
+            return String::new();
+        }
+        match storage.ss_family as libc::c_int {
+            libc::AF_INET => {
+                let v4 = &*(ptr as *const libc::sockaddr_in);
+                let ip = std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr));
+                format!("{}:{}", ip, u16::from_be(v4.sin_port))
+            }
+            libc::AF_INET6 => {
+                let v6 = &*(ptr as *const libc::sockaddr_in6);
+                let ip = std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr);
+                format!("{}:{}", ip, u16::from_be(v6.sin6_port))
+            }
+            _ => String::new(),
+        }
+    }
+}

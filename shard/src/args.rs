@@ -1,0 +1,95 @@
+//! A small cursor over a command's arguments that keeps option grammars declarative.
+
+use crate::error::CmdError;
+
+pub struct ArgCursor<'a, 'b> {
+    args: &'a [&'b [u8]],
+    pos: usize,
+}
+
+impl<'a, 'b> ArgCursor<'a, 'b> {
+    /// A cursor positioned at `args[start]`.
+    pub fn new(args: &'a [&'b [u8]], start: usize) -> Self {
+        ArgCursor { args, pos: start }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.args.len().saturating_sub(self.pos)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// The next argument, or a syntax error.
+    pub fn next_bytes(&mut self) -> Result<&'b [u8], CmdError> {
+        let arg = self.args.get(self.pos).ok_or(CmdError::Syntax)?;
+        self.pos += 1;
+        Ok(arg)
+    }
+
+    pub fn next_i64(&mut self) -> Result<i64, CmdError> {
+        parse_i64(self.next_bytes()?)
+    }
+
+    /// Consume the next argument if it equals `flag` (ASCII case-insensitive).
+    pub fn flag(&mut self, flag: &str) -> bool {
+        match self.args.get(self.pos) {
+            Some(arg) if arg.eq_ignore_ascii_case(flag.as_bytes()) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Consume the next argument, returning it upper-cased for matching against options.
+    pub fn next_option(&mut self) -> Option<OptionName> {
+        let arg = self.args.get(self.pos)?;
+        self.pos += 1;
+        Some(OptionName::new(arg))
+    }
+}
+
+/// An option keyword normalised to upper case (options are short; longer text never matches).
+#[derive(Clone, Copy)]
+pub struct OptionName {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl OptionName {
+    pub fn new(arg: &[u8]) -> Self {
+        let mut buf = [0u8; 16];
+        if arg.len() > buf.len() {
+            return OptionName {
+                buf,
+                len: usize::MAX,
+            };
+        }
+        for (dst, src) in buf.iter_mut().zip(arg) {
+            *dst = src.to_ascii_uppercase();
+        }
+        OptionName {
+            buf,
+            len: arg.len(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        if self.len == usize::MAX {
+            return "";
+        }
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// An integer argument (Redis string2ll rules) or `ERR value is not an integer or out of range`.
+pub fn parse_i64(arg: &[u8]) -> Result<i64, CmdError> {
+    protocol::parse_i64(arg).ok_or(CmdError::NotInteger)
+}
+
+/// A float argument or `ERR value is not a valid float`.
+pub fn parse_f64(arg: &[u8]) -> Result<f64, CmdError> {
+    protocol::parse_f64(arg).ok_or(CmdError::NotFloat)
+}

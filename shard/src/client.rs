@@ -1,0 +1,65 @@
+//! The per-connection state commands can see and change.
+
+/// One client connection's state. Commands forwarded to another shard run with a detached
+/// copy that carries only what they need (database, protocol version).
+#[derive(Debug, Default, Clone)]
+pub struct Client {
+    pub id: u64,
+    pub db: usize,
+    pub resp3: bool,
+    pub name: Option<Box<[u8]>>,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub created_ms: u64,
+    pub last_active_ms: u64,
+    /// Name of the last command run (CLIENT LIST `cmd=`).
+    pub last_command: &'static str,
+    /// Set by QUIT (and protocol errors): close once the pending replies are written.
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    /// The state a forwarded command runs with on the owner shard.
+    pub fn detached(db: usize, resp3: bool) -> Self {
+        Client {
+            db,
+            resp3,
+            fd: -1,
+            ..Client::default()
+        }
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO, as Redis 7.0 formats it.
+    pub fn info_line(&self, now_ms: u64, pending_input: usize, pending_output: usize) -> String {
+        let age = now_ms.saturating_sub(self.created_ms) / 1000;
+        let idle = now_ms.saturating_sub(self.last_active_ms) / 1000;
+        let name = self
+            .name
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 \
+             ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
+             oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            age,
+            idle,
+            self.db,
+            pending_input,
+            pending_output,
+            16384 + pending_input + pending_output,
+            if self.last_command.is_empty() {
+                "NULL"
+            } else {
+                self.last_command
+            },
+            if self.resp3 { 3 } else { 2 },
+        )
+    }
+}

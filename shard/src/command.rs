@@ -1,0 +1,376 @@
+//! The command table. Every command is declared once, as a [`CommandSpec`] in its family
+//! file; the connection's dispatch, the router, COMMAND INFO/DOCS/COUNT and (later) ACL,
+//! MULTI/EXEC and metrics all read that one declaration.
+
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult};
+use std::sync::OnceLock;
+
+/// Runs a command on the shard that owns its keys (or the connection's shard if it has none).
+/// `args[0]` is the command name as the client sent it.
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
+
+/// Command flags, as COMMAND INFO lists them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const FAST: u32 = 1 << 9;
+    pub const NO_AUTH: u32 = 1 << 10;
+    pub const ALLOW_BUSY: u32 = 1 << 11;
+
+    /// Names in the order Redis prints them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// Where a command's keys sit among its arguments (1-based, as COMMAND INFO reports them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpec {
+    None,
+    /// Keys at `first`, `first+step`, ... up to `last` (negative: counted from the end).
+    /// With step > 1 each key is followed by `step-1` arguments that belong to it (MSET).
+    Range {
+        first: u8,
+        last: i8,
+        step: u8,
+    },
+}
+
+impl KeySpec {
+    /// Indexes into `args` of the keys of this invocation.
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = match *self {
+            KeySpec::None => (1, 0, 1),
+            KeySpec::Range { first, last, step } => {
+                let last = if last < 0 {
+                    argc as i64 + last as i64
+                } else {
+                    last as i64
+                };
+                (first as usize, last.max(0) as usize, step.max(1) as usize)
+            }
+        };
+        let last = last.min(argc.saturating_sub(1));
+        (first..=last).step_by(step).filter(move |_| first <= last)
+    }
+
+    /// (first, last, step) for COMMAND INFO.
+    pub fn legacy_triple(&self) -> (i64, i64, i64) {
+        match *self {
+            KeySpec::None => (0, 0, 0),
+            KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+        }
+    }
+}
+
+/// How a reply is put together when a command's keys live on several shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    /// One key (or keys that must share a shard): never split.
+    Single,
+    /// Integer replies added up (DEL, EXISTS, TOUCH, UNLINK, DBSIZE).
+    Sum,
+    /// Every part replied +OK (MSET, FLUSHALL).
+    AllOk,
+    /// Array parts concatenated (KEYS).
+    Concat,
+    /// Array parts, one element per key, put back in the order of the keys (MGET).
+    ByKey,
+}
+
+/// Coordinators in the server for commands whose cross-shard logic is more than a merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coordinator {
+    MsetNx,
+    Rename { nx: bool },
+    Copy,
+    Scan,
+    RandomKey,
+    Info,
+    ClientList,
+    ClientKill,
+    Shutdown,
+}
+
+/// How the router runs a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    /// No keys: runs on the connection's own shard.
+    Local,
+    /// Keyed: runs on the owner of its keys. Keys on several shards are split per shard,
+    /// run as one transaction holding all of those shards, and merged.
+    Keys(Merge),
+    /// Runs on every shard, as one transaction, merged (DBSIZE, FLUSHALL, KEYS).
+    AllShards(Merge),
+    /// A server coordinator drives it (when it spans shards).
+    Coordinated(Coordinator),
+}
+
+pub struct CommandSpec {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis arity: N = exactly N arguments including the name, -N = at least N.
+    pub arity: i32,
+    pub flags: u32,
+    pub keys: KeySpec,
+    pub acl: &'static [&'static str],
+    /// Redis command group (COMMAND DOCS), e.g. "string", "generic".
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub routing: Routing,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for CommandSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandSpec")
+            .field("name", &self.name)
+            .field("arity", &self.arity)
+            .finish()
+    }
+}
+
+impl CommandSpec {
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = self.arity as i64;
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// All commands, looked up by case-insensitive name.
+pub struct CommandTable {
+    by_name: hashbrown::HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>,
+    all: Vec<&'static CommandSpec>,
+    /// Container commands (CLIENT, CONFIG, ...): those with `name|sub` subcommands.
+    containers: hashbrown::HashSet<&'static str, ahash::RandomState>,
+}
+
+impl CommandTable {
+    fn build() -> Self {
+        let mut all: Vec<&'static CommandSpec> = Vec::new();
+        for family in crate::families::ALL {
+            all.extend(family.iter());
+        }
+        let mut by_name = hashbrown::HashMap::with_hasher(ahash::RandomState::new());
+        for spec in &all {
+            let previous = by_name.insert(spec.name.as_bytes(), *spec);
+            assert!(previous.is_none(), "command {} declared twice", spec.name);
+        }
+        let mut containers = hashbrown::HashSet::with_hasher(ahash::RandomState::new());
+        for spec in &all {
+            if let Some((container, _)) = spec.name.split_once('|') {
+                assert!(
+                    by_name.contains_key(container.as_bytes()),
+                    "{} has no container",
+                    spec.name
+                );
+                containers.insert(container);
+            }
+        }
+        CommandTable {
+            by_name,
+            all,
+            containers,
+        }
+    }
+
+    /// The process-wide table.
+    pub fn get() -> &'static CommandTable {
+        static TABLE: OnceLock<CommandTable> = OnceLock::new();
+        TABLE.get_or_init(CommandTable::build)
+    }
+
+    #[inline]
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut lower = [0u8; 32];
+        let lower = lower.get_mut(..name.len())?;
+        for (dst, src) in lower.iter_mut().zip(name) {
+            *dst = src.to_ascii_lowercase();
+        }
+        self.by_name.get(&*lower).copied()
+    }
+
+    pub fn all(&self) -> &[&'static CommandSpec] {
+        &self.all
+    }
+
+    /// Top-level commands (no subcommands), as COMMAND COUNT counts them.
+    pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.all.iter().copied().filter(|s| !s.name.contains('|'))
+    }
+
+    /// Subcommands of a container, e.g. "client" -> client|id, client|list, ...
+    pub fn subcommands<'t>(
+        &'t self,
+        container: &'t str,
+    ) -> impl Iterator<Item = &'static CommandSpec> + 't {
+        self.all
+            .iter()
+            .copied()
+            .filter(move |s| s.name.split_once('|').is_some_and(|(c, _)| c == container))
+    }
+
+    /// The spec that runs `args`, with arity checked: looks up the name, and for container
+    /// commands the subcommand. Errors are Redis's exact replies.
+    pub fn resolve(&self, args: &[&[u8]]) -> Result<&'static CommandSpec, CmdError> {
+        let Some(spec) = args.first().and_then(|name| self.lookup(name)) else {
+            return Err(CmdError::owned(unknown_command_error(args)));
+        };
+        let spec = if self.containers.contains(spec.name) {
+            let Some(sub) = args.get(1) else {
+                return Err(CmdError::Arity(spec.name.into()));
+            };
+            let prefix_len = spec.name.len() + 1;
+            let mut full = [0u8; 48];
+            let found = if prefix_len + sub.len() <= full.len() {
+                full[..spec.name.len()].copy_from_slice(spec.name.as_bytes());
+                full[spec.name.len()] = b'|';
+                for (d, s) in full[prefix_len..].iter_mut().zip(sub.iter()) {
+                    *d = s.to_ascii_lowercase();
+                }
+                self.by_name.get(&full[..prefix_len + sub.len()]).copied()
+            } else {
+                None
+            };
+            found.ok_or_else(|| unknown_subcommand_error(spec.name, sub))?
+        } else {
+            spec
+        };
+        if !spec.arity_ok(args.len()) {
+            return Err(CmdError::Arity(spec.name.into()));
+        }
+        Ok(spec)
+    }
+}
+
+/// Redis's reply to an unknown command:
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `.
+/// Like Redis's `%s` formatting, each text stops at a NUL byte.
+pub fn unknown_command_error(args: &[&[u8]]) -> String {
+    fn c_str(bytes: &[u8], max: usize) -> String {
+        let end = bytes
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(bytes.len())
+            .min(max);
+        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    }
+    let name = args.first().map_or(String::new(), |n| c_str(n, 128));
+    let mut rest = String::new();
+    for arg in args.iter().skip(1) {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        rest.push('\'');
+        rest.push_str(&c_str(arg, room));
+        rest.push_str("' ");
+    }
+    format!("ERR unknown command '{name}', with args beginning with: {rest}")
+}
+
+/// `ERR unknown subcommand 'x'. Try CLIENT HELP.`
+pub fn unknown_subcommand_error(command: &str, sub: &[u8]) -> CmdError {
+    let end = sub
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(sub.len())
+        .min(128);
+    CmdError::owned(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&sub[..end]),
+        command.to_ascii_uppercase()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_invariants() {
+        let table = CommandTable::get();
+        for spec in table.all() {
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase(), "{}", spec.name);
+            assert!(spec.arity != 0, "{}", spec.name);
+            let keyed = spec.keys != KeySpec::None;
+            if spec.has(flags::WRITE) && !matches!(spec.routing, Routing::AllShards(_)) {
+                assert!(
+                    keyed || spec.has(flags::ADMIN),
+                    "write command {} has no keys",
+                    spec.name
+                );
+            }
+            match spec.routing {
+                Routing::Keys(_) => assert!(keyed, "{} routed by keys without keys", spec.name),
+                Routing::Local => assert!(!keyed, "{} has keys but runs locally", spec.name),
+                _ => {}
+            }
+            assert!(!spec.acl.is_empty(), "{} has no ACL categories", spec.name);
+            assert!(table
+                .lookup(spec.name.to_ascii_uppercase().as_bytes())
+                .is_some());
+        }
+    }
+
+    #[test]
+    fn key_indexes() {
+        let mset = KeySpec::Range {
+            first: 1,
+            last: -1,
+            step: 2,
+        };
+        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
+        let get = KeySpec::Range {
+            first: 1,
+            last: 1,
+            step: 1,
+        };
+        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
+        let del = KeySpec::Range {
+            first: 1,
+            last: -1,
+            step: 1,
+        };
+        assert_eq!(del.key_indexes(4).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(KeySpec::None.key_indexes(3).count(), 0);
+    }
+
+    #[test]
+    fn unknown_command_text() {
+        let args: [&[u8]; 3] = [b"foo", b"a", b"b"];
+        assert_eq!(
+            unknown_command_error(&args),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        );
+    }
+}

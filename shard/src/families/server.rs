@@ -1,0 +1,786 @@
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, CONFIG, COMMAND, SHUTDOWN.
+
+use crate::args::ArgCursor;
+use crate::command::{flags::*, CommandSpec, CommandTable, Coordinator, KeySpec, Merge, Routing};
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult};
+use crate::families::connection::{container, REDIS_VERSION, SHARDIS_VERSION};
+use crate::glob::glob_match;
+use crate::keyspace::DB_COUNT;
+use crate::shard::{Shard, Stats};
+use std::fmt::Write as _;
+
+macro_rules! server_cmd {
+    ($name:expr, $arity:expr, $flags:expr, $acl:expr, $routing:expr, $summary:expr, $handler:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            keys: KeySpec::None,
+            acl: $acl,
+            group: "server",
+            since: "1.0.0",
+            summary: $summary,
+            routing: $routing,
+            handler: $handler,
+        }
+    };
+}
+
+const KEYSPACE_READ: &[&str] = &["@keyspace", "@read", "@fast"];
+const DANGEROUS_WRITE: &[&str] = &["@keyspace", "@write", "@slow", "@dangerous"];
+const SLOW: &[&str] = &["@slow", "@connection"];
+const ADMIN_ACL: &[&str] = &["@admin", "@slow", "@dangerous"];
+
+pub static COMMANDS: &[CommandSpec] = &[
+    server_cmd!(
+        "dbsize",
+        1,
+        READONLY | FAST,
+        KEYSPACE_READ,
+        Routing::AllShards(Merge::Sum),
+        "Returns the number of keys in the database.",
+        dbsize
+    ),
+    server_cmd!(
+        "flushdb",
+        -1,
+        WRITE,
+        DANGEROUS_WRITE,
+        Routing::AllShards(Merge::AllOk),
+        "Removes all keys from the current database.",
+        flushdb
+    ),
+    server_cmd!(
+        "flushall",
+        -1,
+        WRITE,
+        DANGEROUS_WRITE,
+        Routing::AllShards(Merge::AllOk),
+        "Removes all keys from all databases.",
+        flushall
+    ),
+    server_cmd!(
+        "swapdb",
+        3,
+        WRITE | FAST,
+        &["@keyspace", "@write", "@fast", "@dangerous"],
+        Routing::AllShards(Merge::AllOk),
+        "Swaps two Redis databases.",
+        swapdb
+    ),
+    server_cmd!(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        &["@fast"],
+        Routing::Local,
+        "Returns the server time.",
+        time
+    ),
+    server_cmd!(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        &["@fast", "@admin", "@dangerous"],
+        Routing::Local,
+        "Returns the Unix timestamp of the last successful save to disk.",
+        lastsave
+    ),
+    server_cmd!(
+        "info",
+        -1,
+        LOADING | STALE,
+        &["@slow", "@dangerous"],
+        Routing::Coordinated(Coordinator::Info),
+        "Returns information and statistics about the server.",
+        info
+    ),
+    server_cmd!(
+        "shutdown",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY,
+        ADMIN_ACL,
+        Routing::Local,
+        "Synchronously saves the database(s) to disk and shuts down the server.",
+        shutdown
+    ),
+    server_cmd!(
+        "config",
+        -2,
+        0,
+        SLOW,
+        Routing::Local,
+        "A container for server configuration commands.",
+        container
+    ),
+    server_cmd!(
+        "config|get",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN_ACL,
+        Routing::Local,
+        "Returns the effective values of configuration parameters.",
+        config_get
+    ),
+    server_cmd!(
+        "config|resetstat",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN_ACL,
+        Routing::AllShards(Merge::AllOk),
+        "Resets the server's statistics.",
+        config_resetstat
+    ),
+    server_cmd!(
+        "command",
+        -1,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns detailed information about all commands.",
+        command
+    ),
+    server_cmd!(
+        "command|count",
+        2,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns a count of commands.",
+        command_count
+    ),
+    server_cmd!(
+        "command|info",
+        -2,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns information about one, multiple or all commands.",
+        command_info
+    ),
+    server_cmd!(
+        "command|docs",
+        -2,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns documentary information about one, multiple or all commands.",
+        command_docs
+    ),
+    server_cmd!(
+        "command|list",
+        -2,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns a list of command names.",
+        command_list
+    ),
+];
+
+/// DBSIZE — this shard's part; the router adds up every shard's.
+fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let keys = ctx.shard.keyspace.db(ctx.client.db).len();
+    ctx.reply().integer(keys as i64);
+    Ok(())
+}
+
+fn flush_mode(args: &[&[u8]]) -> CmdResult {
+    match args.len() {
+        1 => Ok(()),
+        2 if args[1].eq_ignore_ascii_case(b"sync") || args[1].eq_ignore_ascii_case(b"async") => {
+            Ok(())
+        }
+        _ => Err(CmdError::Syntax),
+    }
+}
+
+/// FLUSHDB [ASYNC|SYNC] — both modes free memory at once (no background thread yet).
+fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    flush_mode(args)?;
+    ctx.shard.keyspace.flush_db(ctx.client.db);
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    flush_mode(args)?;
+    ctx.shard.keyspace.flush_all();
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn db_index(arg: &[u8]) -> Result<usize, CmdError> {
+    let db = protocol::parse_i64(arg).ok_or(CmdError::msg("ERR invalid first DB index"))?;
+    usize::try_from(db)
+        .ok()
+        .filter(|&db| db < DB_COUNT)
+        .ok_or(CmdError::DbIndex)
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let a = db_index(args[1])?;
+    let b = protocol::parse_i64(args[2]).ok_or(CmdError::msg("ERR invalid second DB index"))?;
+    let b = usize::try_from(b)
+        .ok()
+        .filter(|&db| db < DB_COUNT)
+        .ok_or(CmdError::DbIndex)?;
+    ctx.shard.keyspace.swap_db(a, b);
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// TIME
+fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut reply = ctx.reply();
+    reply.array(2);
+    reply.bulk_i64(now.as_secs() as i64);
+    reply.bulk_i64(now.subsec_micros() as i64);
+    Ok(())
+}
+
+/// LASTSAVE — nothing is persisted yet; the start time stands in, as for a fresh Redis.
+fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let started = (ctx.shard.started_ms / 1000) as i64;
+    ctx.reply().integer(started);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut rest = ArgCursor::new(args, 1);
+    let mut abort = false;
+    while let Some(option) = rest.next_option() {
+        match option.as_str() {
+            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
+            "ABORT" => abort = true,
+            _ => return Err(CmdError::Syntax),
+        }
+    }
+    if abort {
+        return Err(CmdError::msg("ERR No shutdown in progress."));
+    }
+    ctx.shard.shutdown_requested = true;
+    ctx.client.close_after_reply = true;
+    Ok(())
+}
+
+/// Everything INFO reports, gathered from one shard or summed over all of them.
+#[derive(Debug, Default, Clone)]
+pub struct InfoData {
+    pub stats: Stats,
+    /// (keys, keys with an expiry) per database.
+    pub keyspace: [(u64, u64); DB_COUNT],
+    pub started_ms: u64,
+    pub now_ms: u64,
+    pub shards: usize,
+    pub port: u16,
+    pub config_file: String,
+    pub used_memory: u64,
+}
+
+impl InfoData {
+    pub fn from_shard(shard: &Shard) -> Self {
+        let mut data = InfoData {
+            stats: shard.stats_snapshot(),
+            started_ms: shard.started_ms,
+            now_ms: shard.now_ms,
+            shards: shard.slot_map.shard_count(),
+            port: shard.settings.port,
+            config_file: shard.settings.config_file.clone(),
+            ..InfoData::default()
+        };
+        for (db, slot) in data.keyspace.iter_mut().enumerate() {
+            let part = shard.keyspace.db(db);
+            *slot = (part.len() as u64, part.volatile() as u64);
+        }
+        data
+    }
+
+    pub fn merge(&mut self, other: &InfoData) {
+        self.stats += other.stats;
+        for (mine, theirs) in self.keyspace.iter_mut().zip(other.keyspace.iter()) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        self.used_memory += other.used_memory;
+    }
+}
+
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "keyspace",
+];
+
+/// Which sections `INFO [section ...]` asks for.
+pub fn info_sections(args: &[&[u8]]) -> Vec<&'static str> {
+    if args.len() <= 1 {
+        return SECTIONS.to_vec();
+    }
+    let mut wanted = Vec::new();
+    for arg in &args[1..] {
+        let arg = arg.to_ascii_lowercase();
+        match arg.as_slice() {
+            b"all" | b"everything" | b"default" => return SECTIONS.to_vec(),
+            _ => {
+                if let Some(section) = SECTIONS.iter().find(|s| s.as_bytes() == arg.as_slice()) {
+                    if !wanted.contains(section) {
+                        wanted.push(*section);
+                    }
+                }
+            }
+        }
+    }
+    wanted
+}
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{}B", n as u64)
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// INFO's text for the given sections.
+pub fn render_info(sections: &[&str], data: &InfoData) -> String {
+    let mut text = String::new();
+    let uptime = data.now_ms.saturating_sub(data.started_ms) / 1000;
+    let s = &data.stats;
+    for (i, section) in sections.iter().enumerate() {
+        if i > 0 {
+            text.push_str("\r\n");
+        }
+        match *section {
+            "server" => {
+                let _ = write!(
+                    text,
+                    "# Server\r\nredis_version:{REDIS_VERSION}\r\nshardis_version:{SHARDIS_VERSION}\r\n\
+                     redis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\n\
+                     os:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\n\
+                     tcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:10\r\n\
+                     executable:shardis\r\nconfig_file:{}\r\nshards:{}\r\n",
+                    std::env::consts::OS,
+                    std::env::consts::ARCH,
+                    std::process::id(),
+                    data.port,
+                    uptime,
+                    uptime / 86400,
+                    data.config_file,
+                    data.shards,
+                );
+            }
+            "clients" => {
+                let _ = write!(
+                    text,
+                    "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\n\
+                     blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                    s.connected_clients
+                );
+            }
+            "memory" => {
+                let _ = write!(
+                    text,
+                    "# Memory\r\nused_memory:{0}\r\nused_memory_human:{1}\r\nused_memory_rss:{0}\r\n\
+                     used_memory_rss_human:{1}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n\
+                     maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                    data.used_memory,
+                    human_bytes(data.used_memory)
+                );
+            }
+            "persistence" => {
+                let _ = write!(
+                    text,
+                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\n\
+                     rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n",
+                    data.started_ms / 1000
+                );
+            }
+            "stats" => {
+                let _ = write!(
+                    text,
+                    "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
+                     instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\n\
+                     total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n\
+                     evicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n\
+                     pubsub_channels:0\r\npubsub_patterns:0\r\nforwarded_commands:{}\r\n",
+                    s.connections_received,
+                    s.commands_processed,
+                    s.net_input_bytes,
+                    s.net_output_bytes,
+                    s.rejected_connections,
+                    s.expired_keys,
+                    s.evicted_keys,
+                    s.keyspace_hits,
+                    s.keyspace_misses,
+                    s.forwarded_commands,
+                );
+            }
+            "replication" => {
+                text.push_str("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+            }
+            "cpu" => {
+                let (user, system) = process_cpu_seconds();
+                let _ = write!(
+                    text,
+                    "# CPU\r\nused_cpu_sys:{system:.6}\r\nused_cpu_user:{user:.6}\r\n"
+                );
+            }
+            "keyspace" => {
+                text.push_str("# Keyspace\r\n");
+                for (db, (keys, expires)) in data.keyspace.iter().enumerate() {
+                    if *keys > 0 {
+                        let _ = write!(text, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    text
+}
+
+/// User and system CPU seconds of the whole process.
+fn process_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
+    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+    (ticks(11), ticks(12))
+}
+
+/// INFO [section ...] on one shard; with several shards the server sums every shard's data.
+fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let data = InfoData::from_shard(ctx.shard);
+    let text = render_info(&info_sections(args), &data);
+    ctx.reply().verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// Configuration parameters CONFIG GET knows, with their current values.
+fn config_params(shard: &Shard) -> Vec<(&'static str, String)> {
+    let s = &shard.settings;
+    vec![
+        ("bind", s.bind.clone()),
+        ("port", s.port.to_string()),
+        ("databases", DB_COUNT.to_string()),
+        ("maxclients", s.maxclients.to_string()),
+        ("maxmemory", "0".into()),
+        ("maxmemory-policy", "noeviction".into()),
+        ("save", String::new()),
+        ("appendonly", "no".into()),
+        ("appendfsync", "everysec".into()),
+        ("timeout", "0".into()),
+        ("tcp-keepalive", "300".into()),
+        ("protected-mode", "no".into()),
+        ("proto-max-bulk-len", protocol::MAX_BULK_LEN.to_string()),
+        ("client-query-buffer-limit", "1073741824".into()),
+        ("hz", "10".into()),
+        ("io-threads", "1".into()),
+        ("cluster-enabled", "no".into()),
+        ("slowlog-log-slower-than", "10000".into()),
+        ("slowlog-max-len", "128".into()),
+        ("lfu-log-factor", "10".into()),
+        ("lfu-decay-time", "1".into()),
+        ("shards", s.shards.to_string()),
+    ]
+}
+
+/// CONFIG GET parameter [parameter ...]
+fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let params = config_params(ctx.shard);
+    let mut matched: Vec<&(&str, String)> = Vec::new();
+    for pattern in &args[2..] {
+        for param in &params {
+            if glob_match(pattern, param.0.as_bytes(), true)
+                && !matched.iter().any(|m| m.0 == param.0)
+            {
+                matched.push(param);
+            }
+        }
+    }
+    let mut reply = ctx.reply();
+    reply.map(matched.len());
+    for (name, value) in matched {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let connected = ctx.shard.stats.connected_clients;
+    ctx.shard.stats = Stats {
+        connected_clients: connected,
+        ..Stats::default()
+    };
+    ctx.shard.keyspace.expired_keys = 0;
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
+    let table = CommandTable::get();
+    reply.array(10);
+    reply.bulk(spec.name.as_bytes());
+    reply.integer(spec.arity as i64);
+    let flag_names: Vec<&str> = crate::command::flags::NAMES
+        .iter()
+        .filter(|(f, _)| spec.has(*f))
+        .map(|(_, n)| *n)
+        .collect();
+    reply.set(flag_names.len());
+    for name in flag_names {
+        reply.simple(name.as_bytes());
+    }
+    let (first, last, step) = spec.keys.legacy_triple();
+    reply.integer(first);
+    reply.integer(last);
+    reply.integer(step);
+    reply.set(spec.acl.len());
+    for category in spec.acl {
+        reply.simple(category.as_bytes());
+    }
+    reply.array(0); // tips
+    match spec.keys {
+        KeySpec::None => reply.array(0),
+        KeySpec::Range { first, last, step } => {
+            reply.array(1);
+            reply.map(4);
+            reply.bulk(b"flags");
+            reply.set(0);
+            reply.bulk(b"begin_search");
+            reply.map(2);
+            reply.bulk(b"type");
+            reply.bulk(b"index");
+            reply.bulk(b"spec");
+            reply.map(1);
+            reply.bulk(b"index");
+            reply.integer(first as i64);
+            reply.bulk(b"find_keys");
+            reply.map(2);
+            reply.bulk(b"type");
+            reply.bulk(b"range");
+            reply.bulk(b"spec");
+            reply.map(3);
+            reply.bulk(b"lastkey");
+            reply.integer(if last < 0 {
+                last as i64
+            } else {
+                last as i64 - first as i64
+            });
+            reply.bulk(b"keystep");
+            reply.integer(step as i64);
+            reply.bulk(b"limit");
+            reply.integer(0);
+        }
+    }
+    let subs: Vec<&CommandSpec> = table.subcommands(spec.name).collect();
+    reply.array(subs.len());
+    for sub in subs {
+        write_command_info(reply, sub);
+    }
+}
+
+/// COMMAND — information about every command.
+fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    debug_assert_eq!(args.len(), 1);
+    let table = CommandTable::get();
+    let specs: Vec<&CommandSpec> = table.top_level().collect();
+    let mut reply = ctx.reply();
+    reply.array(specs.len());
+    for spec in specs {
+        write_command_info(&mut reply, spec);
+    }
+    Ok(())
+}
+
+/// COMMAND COUNT
+fn command_count(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    let count = CommandTable::get().top_level().count();
+    ctx.reply().integer(count as i64);
+    Ok(())
+}
+
+/// The specs named by `COMMAND INFO|DOCS name ...` ("container|sub" names subcommands).
+fn named_specs<'a>(
+    args: &'a [&'a [u8]],
+) -> impl Iterator<Item = Option<&'static CommandSpec>> + 'a {
+    args.iter().map(|name| CommandTable::get().lookup(name))
+}
+
+/// COMMAND INFO [command-name ...]
+fn command_info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut reply = ctx.reply();
+    if args.len() == 2 {
+        let specs: Vec<&CommandSpec> = CommandTable::get().top_level().collect();
+        reply.array(specs.len());
+        for spec in specs {
+            write_command_info(&mut reply, spec);
+        }
+        return Ok(());
+    }
+    reply.array(args.len() - 2);
+    for spec in named_specs(&args[2..]) {
+        match spec {
+            Some(spec) => write_command_info(&mut reply, spec),
+            None => reply.null_array(),
+        }
+    }
+    Ok(())
+}
+
+fn write_command_docs(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
+    let subs: Vec<&CommandSpec> = CommandTable::get().subcommands(spec.name).collect();
+    reply.bulk(spec.name.as_bytes());
+    reply.map(if subs.is_empty() { 3 } else { 4 });
+    reply.bulk(b"summary");
+    reply.bulk(spec.summary.as_bytes());
+    reply.bulk(b"since");
+    reply.bulk(spec.since.as_bytes());
+    reply.bulk(b"group");
+    reply.bulk(spec.group.as_bytes());
+    if !subs.is_empty() {
+        reply.bulk(b"subcommands");
+        reply.map(subs.len());
+        for sub in subs {
+            write_command_docs(reply, sub);
+        }
+    }
+}
+
+/// COMMAND DOCS [command-name ...]
+fn command_docs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let specs: Vec<&CommandSpec> = if args.len() == 2 {
+        CommandTable::get().top_level().collect()
+    } else {
+        named_specs(&args[2..]).flatten().collect()
+    };
+    let mut reply = ctx.reply();
+    reply.map(specs.len());
+    for spec in specs {
+        write_command_docs(&mut reply, spec);
+    }
+    Ok(())
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+fn command_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let table = CommandTable::get();
+    let mut rest = ArgCursor::new(args, 2);
+    let mut filter: Option<(String, Vec<u8>)> = None;
+    if !rest.is_done() {
+        if !rest.flag("FILTERBY") || rest.remaining() != 2 {
+            return Err(CmdError::Syntax);
+        }
+        let kind = String::from_utf8_lossy(rest.next_bytes()?).to_ascii_uppercase();
+        filter = Some((kind, rest.next_bytes()?.to_vec()));
+    }
+    let names: Vec<&str> = table
+        .all()
+        .iter()
+        .filter(|spec| match &filter {
+            None => true,
+            Some((kind, value)) if kind == "PATTERN" => {
+                glob_match(value, spec.name.as_bytes(), true)
+            }
+            Some((kind, value)) if kind == "ACLCAT" => spec.acl.iter().any(|c| {
+                c.trim_start_matches('@')
+                    .as_bytes()
+                    .eq_ignore_ascii_case(value)
+            }),
+            Some(_) => false,
+        })
+        .map(|spec| spec.name)
+        .collect();
+    let mut reply = ctx.reply();
+    reply.array(names.len());
+    for name in names {
+        reply.bulk(name.as_bytes());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::families::test_util::TestShard;
+
+    #[test]
+    fn config_get_globs() {
+        let mut t = TestShard::new();
+        assert_eq!(
+            t.run(&["CONFIG", "GET", "save"]),
+            "*2\r\n$4\r\nsave\r\n$0\r\n\r\n"
+        );
+        assert_eq!(
+            t.run(&["CONFIG", "GET", "appendonly"]),
+            "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n"
+        );
+        assert_eq!(t.run(&["CONFIG", "GET", "nope"]), "*0\r\n");
+        assert_eq!(
+            t.run(&["CONFIG", "GET"]),
+            "-ERR wrong number of arguments for 'config|get' command\r\n"
+        );
+    }
+
+    #[test]
+    fn command_count_and_info() {
+        let mut t = TestShard::new();
+        let count = t.run(&["COMMAND", "COUNT"]);
+        assert!(count.starts_with(':'), "{count}");
+        let info = t.run(&["COMMAND", "INFO", "get", "nosuch"]);
+        assert!(
+            info.starts_with("*2\r\n*10\r\n$3\r\nget\r\n:2\r\n"),
+            "{info}"
+        );
+        assert!(info.ends_with("*-1\r\n"), "{info}");
+    }
+
+    #[test]
+    fn info_sections_render() {
+        let mut t = TestShard::new();
+        let text = t.run(&["INFO", "keyspace"]);
+        assert!(text.contains("# Keyspace"), "{text}");
+        let text = t.run(&["INFO"]);
+        assert!(text.contains("redis_version:7.0.15"), "{text}");
+        assert!(text.contains("shardis_version:"), "{text}");
+    }
+
+    #[test]
+    fn flush_and_swap() {
+        let mut t = TestShard::new();
+        assert_eq!(t.run(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
+        assert_eq!(t.run(&["FLUSHDB", "BAD"]), "-ERR syntax error\r\n");
+        assert_eq!(t.run(&["SWAPDB", "0", "1"]), "+OK\r\n");
+        assert_eq!(
+            t.run(&["SWAPDB", "0", "99"]),
+            "-ERR DB index is out of range\r\n"
+        );
+        assert_eq!(t.run(&["DBSIZE"]), ":0\r\n");
+    }
+}

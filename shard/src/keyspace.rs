@@ -1,0 +1,372 @@
+//! One shard's keyspace: 16 databases, each a table per hash slot.
+//!
+//! Why a table per slot rather than one big table per database (as Valkey 8's `kvstore`):
+//! SCAN can walk slot by slot with a cursor that is just the next slot, so a key present for
+//! the whole scan is never missed whatever resizes happen meanwhile; resizes are small and
+//! spread out instead of one stall on a huge table; and a slot can later move to another
+//! shard or node as one unit.
+
+use crate::slot::{key_slot, Slot, SLOT_COUNT};
+use crate::value::{Entry, NO_EXPIRE};
+use hashbrown::HashTable;
+
+/// Databases per server, as Redis's default `databases 16`.
+pub const DB_COUNT: usize = 16;
+
+/// A key and what it maps to.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub key: Box<[u8]>,
+    pub entry: Entry,
+}
+
+#[derive(Default)]
+struct SlotTable {
+    items: HashTable<Item>,
+    /// Keys in this slot with an expiry; the active expiry cycle skips slots with none.
+    volatile: u32,
+}
+
+/// One database's keys on this shard.
+#[derive(Default)]
+pub struct Db {
+    /// One table per slot, allocated on the first write to the database.
+    slots: Vec<SlotTable>,
+    keys: usize,
+    volatile: usize,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+
+    /// Keys with an expiry set.
+    pub fn volatile(&self) -> usize {
+        self.volatile
+    }
+}
+
+/// What the active expiry cycle did in one call.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpireStep {
+    pub checked: usize,
+    pub expired: usize,
+}
+
+pub struct Keyspace {
+    dbs: Vec<Db>,
+    hasher: ahash::RandomState,
+    /// Keys removed because their time ran out (lazily or by the active cycle).
+    pub expired_keys: u64,
+}
+
+impl Default for Keyspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Keyspace {
+    pub fn new() -> Self {
+        Keyspace {
+            dbs: (0..DB_COUNT).map(|_| Db::default()).collect(),
+            hasher: ahash::RandomState::new(),
+            expired_keys: 0,
+        }
+    }
+
+    pub fn db(&self, db: usize) -> &Db {
+        &self.dbs[db]
+    }
+
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn table(&self, db: usize, slot: Slot) -> Option<&SlotTable> {
+        self.dbs[db].slots.get(slot as usize)
+    }
+
+    /// Look a key up without expiring it.
+    pub fn peek(&self, db: usize, key: &[u8]) -> Option<&Entry> {
+        let hash = self.hash(key);
+        let table = self.table(db, key_slot(key))?;
+        table
+            .items
+            .find(hash, |item| &*item.key == key)
+            .map(|item| &item.entry)
+    }
+
+    /// Look a key up; a key whose time ran out at `now_ms` is deleted and not found.
+    pub fn get(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
+        let hash = self.hash(key);
+        let slot = key_slot(key);
+        let slots = &mut self.dbs[db].slots;
+        let table = slots.get_mut(slot as usize)?;
+        let expired = match table.items.find(hash, |item| &*item.key == key) {
+            None => return None,
+            Some(item) => is_expired(&item.entry, now_ms),
+        };
+        if expired {
+            self.remove_hashed(db, slot, hash, key);
+            self.expired_keys += 1;
+            return None;
+        }
+        let table = &mut self.dbs[db].slots[slot as usize];
+        let item = table.items.find_mut(hash, |item| &*item.key == key)?;
+        item.entry.access = access_stamp(now_ms);
+        Some(&mut item.entry)
+    }
+
+    /// Whether a live key exists (expiring it if its time ran out).
+    pub fn contains(&mut self, db: usize, key: &[u8], now_ms: u64) -> bool {
+        self.get(db, key, now_ms).is_some()
+    }
+
+    /// Insert or replace; returns the entry replaced (expired ones count as absent).
+    pub fn insert(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        mut entry: Entry,
+        now_ms: u64,
+    ) -> Option<Entry> {
+        entry.access = access_stamp(now_ms);
+        let hash = self.hash(key);
+        let slot = key_slot(key) as usize;
+        let volatile_new = entry.expire_at != NO_EXPIRE;
+        let hasher = &self.hasher;
+        let db_state = &mut self.dbs[db];
+        if db_state.slots.is_empty() {
+            db_state.slots.resize_with(SLOT_COUNT, SlotTable::default);
+        }
+        let table = &mut db_state.slots[slot];
+        let old = match table.items.entry(
+            hash,
+            |item| &*item.key == key,
+            |item| hasher.hash_one(&*item.key),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut occupied) => {
+                Some(std::mem::replace(&mut occupied.get_mut().entry, entry))
+            }
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                vacant.insert(Item {
+                    key: key.into(),
+                    entry,
+                });
+                None
+            }
+        };
+        let volatile_old = old.as_ref().is_some_and(|e| e.expire_at != NO_EXPIRE);
+        match (volatile_old, volatile_new) {
+            (false, true) => {
+                table.volatile += 1;
+                db_state.volatile += 1;
+            }
+            (true, false) => {
+                table.volatile -= 1;
+                db_state.volatile -= 1;
+            }
+            _ => {}
+        }
+        match old {
+            None => {
+                db_state.keys += 1;
+                None
+            }
+            Some(old) if is_expired(&old, now_ms) => {
+                self.expired_keys += 1;
+                None
+            }
+            Some(old) => Some(old),
+        }
+    }
+
+    /// Remove a key; returns its entry if it was live.
+    pub fn remove(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<Entry> {
+        let hash = self.hash(key);
+        let entry = self.remove_hashed(db, key_slot(key), hash, key)?;
+        if is_expired(&entry, now_ms) {
+            self.expired_keys += 1;
+            return None;
+        }
+        Some(entry)
+    }
+
+    fn remove_hashed(&mut self, db: usize, slot: Slot, hash: u64, key: &[u8]) -> Option<Entry> {
+        let db_state = &mut self.dbs[db];
+        let table = db_state.slots.get_mut(slot as usize)?;
+        let found = table
+            .items
+            .find_entry(hash, |item| &*item.key == key)
+            .ok()?;
+        let (item, _) = found.remove();
+        if item.entry.expire_at != NO_EXPIRE {
+            table.volatile -= 1;
+            db_state.volatile -= 1;
+        }
+        db_state.keys -= 1;
+        Some(item.entry)
+    }
+
+    /// Set or clear (`NO_EXPIRE`) a live key's expiry. Returns false when the key is absent.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at: u64, now_ms: u64) -> bool {
+        let Some(entry) = self.get(db, key, now_ms) else {
+            return false;
+        };
+        let was_volatile = entry.expire_at != NO_EXPIRE;
+        entry.expire_at = expire_at;
+        let is_volatile = expire_at != NO_EXPIRE;
+        if was_volatile != is_volatile {
+            let slot = key_slot(key);
+            let db_state = &mut self.dbs[db];
+            let table = &mut db_state.slots[slot as usize];
+            if is_volatile {
+                table.volatile += 1;
+                db_state.volatile += 1;
+            } else {
+                table.volatile -= 1;
+                db_state.volatile -= 1;
+            }
+        }
+        true
+    }
+
+    /// Visit every key of one slot (expired ones included; callers filter with `is_expired`).
+    pub fn for_each_in_slot(&self, db: usize, slot: Slot, mut f: impl FnMut(&[u8], &Entry)) {
+        if let Some(table) = self.table(db, slot) {
+            for item in table.items.iter() {
+                f(&item.key, &item.entry);
+            }
+        }
+    }
+
+    /// Keys stored in one slot.
+    pub fn slot_len(&self, db: usize, slot: Slot) -> usize {
+        self.table(db, slot).map_or(0, |t| t.items.len())
+    }
+
+    /// Delete the expired keys of one slot. The active expiry cycle calls this slot by slot.
+    pub fn expire_slot(&mut self, db: usize, slot: Slot, now_ms: u64) -> ExpireStep {
+        let db_state = &mut self.dbs[db];
+        let Some(table) = db_state.slots.get_mut(slot as usize) else {
+            return ExpireStep::default();
+        };
+        if table.volatile == 0 {
+            return ExpireStep::default();
+        }
+        let checked = table.volatile as usize;
+        let mut expired = 0usize;
+        table.items.retain(|item| {
+            let dead = is_expired(&item.entry, now_ms);
+            expired += dead as usize;
+            !dead
+        });
+        table.volatile -= expired as u32;
+        db_state.volatile -= expired;
+        db_state.keys -= expired;
+        self.expired_keys += expired as u64;
+        ExpireStep { checked, expired }
+    }
+
+    /// Whether any database holds a key with an expiry (the active cycle's quick exit).
+    pub fn has_volatile(&self) -> bool {
+        self.dbs.iter().any(|db| db.volatile > 0)
+    }
+
+    pub fn flush_db(&mut self, db: usize) -> usize {
+        let removed = self.dbs[db].keys;
+        self.dbs[db] = Db::default();
+        removed
+    }
+
+    pub fn flush_all(&mut self) -> usize {
+        (0..DB_COUNT).map(|db| self.flush_db(db)).sum()
+    }
+
+    pub fn swap_db(&mut self, a: usize, b: usize) {
+        self.dbs.swap(a, b);
+    }
+
+    /// Total keys in all databases of this shard.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|db| db.keys).sum()
+    }
+}
+
+/// The LRU clock value stored in `Entry::access`: seconds, wrapping.
+#[inline]
+pub fn access_stamp(now_ms: u64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+/// Expired once the clock has passed the expiry time (Redis's `now > when`).
+#[inline]
+pub fn is_expired(entry: &Entry, now_ms: u64) -> bool {
+    entry.expire_at != NO_EXPIRE && entry.expire_at < now_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{StrValue, Value};
+
+    fn entry(v: &[u8]) -> Entry {
+        Entry::new(Value::Str(StrValue::from_bytes(v)))
+    }
+
+    #[test]
+    fn insert_get_remove_counts() {
+        let mut ks = Keyspace::new();
+        assert!(ks.insert(0, b"a", entry(b"1"), 0).is_none());
+        assert!(ks.insert(0, b"b", entry(b"2"), 0).is_none());
+        assert!(ks.insert(0, b"a", entry(b"3"), 0).is_some());
+        assert_eq!(ks.db(0).len(), 2);
+        assert!(ks.get(0, b"a", 0).is_some());
+        assert!(ks.get(1, b"a", 0).is_none());
+        assert!(ks.remove(0, b"a", 0).is_some());
+        assert_eq!(ks.db(0).len(), 1);
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut ks = Keyspace::new();
+        ks.insert(0, b"k", entry(b"v"), 0);
+        assert!(ks.set_expire(0, b"k", 100, 0));
+        assert_eq!(ks.db(0).volatile(), 1);
+        assert!(ks.get(0, b"k", 100).is_some());
+        assert!(ks.get(0, b"k", 101).is_none());
+        assert_eq!(ks.db(0).len(), 0);
+        assert_eq!(ks.db(0).volatile(), 0);
+        assert_eq!(ks.expired_keys, 1);
+
+        ks.insert(0, b"x", entry(b"v"), 0);
+        ks.set_expire(0, b"x", 50, 0);
+        let step = ks.expire_slot(0, key_slot(b"x"), 60);
+        assert_eq!(
+            step,
+            ExpireStep {
+                checked: 1,
+                expired: 1
+            }
+        );
+        assert_eq!(ks.db(0).len(), 0);
+        assert!(!ks.has_volatile());
+    }
+
+    #[test]
+    fn overwrite_clears_volatile_count() {
+        let mut ks = Keyspace::new();
+        ks.insert(0, b"k", entry(b"v"), 0);
+        ks.set_expire(0, b"k", 1000, 0);
+        ks.insert(0, b"k", entry(b"w"), 0);
+        assert_eq!(ks.db(0).volatile(), 0);
+        assert!(!ks.has_volatile());
+    }
+}

@@ -1,0 +1,238 @@
+//! One core's state: its keyspace, clock and counters.
+
+use crate::command::{CommandSpec, CommandTable};
+use crate::ctx::Ctx;
+use crate::keyspace::{Keyspace, DB_COUNT};
+use crate::slot::{ShardId, SlotMap, SLOT_COUNT};
+use protocol::Reply;
+
+/// Settings commands can read (CONFIG GET, INFO). Owned by the server's config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub port: u16,
+    pub shards: usize,
+    pub config_file: String,
+    pub maxclients: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1".into(),
+            port: 6379,
+            shards: 1,
+            config_file: String::new(),
+            maxclients: 10000,
+        }
+    }
+}
+
+/// Counters a shard keeps; INFO and metrics sum them over shards. Core-local, no atomics.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub commands_processed: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    pub connections_received: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub connected_clients: u64,
+    pub forwarded_commands: u64,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.commands_processed += o.commands_processed;
+        self.keyspace_hits += o.keyspace_hits;
+        self.keyspace_misses += o.keyspace_misses;
+        self.expired_keys += o.expired_keys;
+        self.evicted_keys += o.evicted_keys;
+        self.connections_received += o.connections_received;
+        self.rejected_connections += o.rejected_connections;
+        self.net_input_bytes += o.net_input_bytes;
+        self.net_output_bytes += o.net_output_bytes;
+        self.connected_clients += o.connected_clients;
+        self.forwarded_commands += o.forwarded_commands;
+    }
+}
+
+/// Where the active expiry cycle resumes.
+#[derive(Debug, Default, Clone, Copy)]
+struct ExpireCursor {
+    db: usize,
+    slot: usize,
+}
+
+pub struct Shard {
+    pub id: ShardId,
+    pub slot_map: std::sync::Arc<SlotMap>,
+    pub keyspace: Keyspace,
+    /// Unix time in ms, set by the event loop once per turn (tests set it directly).
+    pub now_ms: u64,
+    pub stats: Stats,
+    pub settings: std::sync::Arc<Settings>,
+    /// Unix time in ms when the server started.
+    pub started_ms: u64,
+    /// Set by SHUTDOWN; the event loop stops every shard.
+    pub shutdown_requested: bool,
+    rng: u64,
+    expire_cursor: ExpireCursor,
+}
+
+impl Shard {
+    pub fn new(
+        id: ShardId,
+        slot_map: std::sync::Arc<SlotMap>,
+        settings: std::sync::Arc<Settings>,
+    ) -> Self {
+        Shard {
+            id,
+            slot_map,
+            keyspace: Keyspace::new(),
+            now_ms: 0,
+            stats: Stats::default(),
+            settings,
+            started_ms: 0,
+            shutdown_requested: false,
+            rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+            expire_cursor: ExpireCursor::default(),
+        }
+    }
+
+    /// A standalone shard owning every slot (tests, single-shard tools).
+    pub fn standalone() -> Self {
+        Shard::new(
+            0,
+            std::sync::Arc::new(SlotMap::contiguous(1)),
+            Default::default(),
+        )
+    }
+
+    /// The slots this shard owns.
+    pub fn owned_slots(&self) -> std::ops::Range<usize> {
+        SlotMap::range_of(self.id, self.slot_map.shard_count())
+    }
+
+    /// xorshift64*: cheap randomness for RANDOMKEY and sampling, not for security.
+    pub fn random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Run one command whose arity was already checked and whose keys this shard owns.
+    pub fn execute(
+        &mut self,
+        spec: &CommandSpec,
+        client: &mut Client,
+        args: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) {
+        self.stats.commands_processed += 1;
+        client.last_command = spec.name;
+        let resp3 = client.resp3;
+        let mut ctx = Ctx::new(self, client, out);
+        if let Err(err) = (spec.handler)(&mut ctx, args) {
+            Reply::new(out, resp3).error(err.to_string().as_bytes());
+        }
+    }
+
+    /// Parse-free entry point for tests and single-shard use: resolve, check arity, run.
+    pub fn run(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) {
+        match CommandTable::get().resolve(args) {
+            Ok(spec) => self.execute(spec, client, args, out),
+            Err(err) => Reply::new(out, client.resp3).error(err.to_string().as_bytes()),
+        }
+    }
+
+    /// One step of the active expiry cycle: walk slots from where the last step stopped,
+    /// deleting expired keys, until `budget` volatile keys were checked or everything was
+    /// visited once. Returns (checked, expired) so the caller can adapt as Redis does
+    /// (keep going while more than 10% of what it checks had expired).
+    pub fn active_expire_step(&mut self, budget: usize) -> (usize, usize) {
+        if !self.keyspace.has_volatile() {
+            return (0, 0);
+        }
+        let owned = self.owned_slots();
+        let span = owned.len() * DB_COUNT;
+        let (mut checked, mut expired) = (0usize, 0usize);
+        let mut visited = 0;
+        while visited < span && checked < budget {
+            let cursor = self.expire_cursor;
+            if self.keyspace.db(cursor.db).volatile() > 0 {
+                let slot = owned.start + cursor.slot;
+                let step = self
+                    .keyspace
+                    .expire_slot(cursor.db, slot as u16, self.now_ms);
+                checked += step.checked;
+                expired += step.expired;
+                self.expire_cursor.slot += 1;
+                visited += 1;
+            } else {
+                visited += owned.len() - cursor.slot;
+                self.expire_cursor.slot = owned.len();
+            }
+            if self.expire_cursor.slot >= owned.len() {
+                self.expire_cursor = ExpireCursor {
+                    db: (cursor.db + 1) % DB_COUNT,
+                    slot: 0,
+                };
+            }
+        }
+        debug_assert!(owned.end <= SLOT_COUNT);
+        (checked, expired)
+    }
+
+    /// Counters including the keyspace's own.
+    pub fn stats_snapshot(&self) -> Stats {
+        let mut stats = self.stats;
+        stats.expired_keys = self.keyspace.expired_keys;
+        stats
+    }
+}
+
+use crate::client::Client;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_expiry_reaches_every_key() {
+        let mut shard = Shard::standalone();
+        let mut client = Client::detached(0, false);
+        let mut out = Vec::new();
+        for i in 0..500 {
+            let key = format!("k{i}");
+            shard.run(
+                &mut client,
+                &[b"SET", key.as_bytes(), b"v", b"PX", b"10"],
+                &mut out,
+            );
+        }
+        client.db = 3;
+        shard.run(
+            &mut client,
+            &[b"SET", b"other", b"v", b"PX", b"10"],
+            &mut out,
+        );
+        shard.now_ms += 1000;
+        let mut total = 0;
+        for _ in 0..1000 {
+            let (_, expired) = shard.active_expire_step(100);
+            total += expired;
+            if shard.keyspace.total_keys() == 0 {
+                break;
+            }
+        }
+        assert_eq!(total, 501);
+        assert_eq!(shard.keyspace.total_keys(), 0);
+    }
+}

@@ -10,7 +10,7 @@ use crate::message::{
 use crate::tx::{self, KillFilter, Plan, Step};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use protocol::{ArgSpan, Parsed, Reply};
-use shard::command::{Coordinator, Routing};
+use shard::command::{Coordinator, Merge, Routing};
 use shard::families::connection::validate_client_list_args;
 use shard::families::server::InfoData;
 use shard::{Client, CmdError, CommandSpec, CommandTable, Shard, ShardId};
@@ -627,6 +627,14 @@ impl Runtime {
                     return self.forward(owner, spec, client, replies, args)
                 }
                 Some(_) => None,
+                None if merge == Merge::Single => Some(tx::gather_plan(
+                    spec,
+                    client.db,
+                    client.resp3,
+                    self.shard.now_ms,
+                    args,
+                    &slots,
+                )),
                 None => Some(Plan::split(
                     spec,
                     merge,
@@ -751,7 +759,7 @@ impl Runtime {
                     }
                 }
             }
-            Coordinator::Scan => match args.get(1).and_then(|c| protocol::parse_u64(c)) {
+            Coordinator::Scan => match args.get(1).and_then(|c| shard::families::keys::parse_scan_cursor(c)) {
                 Some(cursor) if cursor < shard::SLOT_COUNT as u64 => {
                     here_or(slots.owner(cursor as u16))
                 }

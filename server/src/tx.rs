@@ -92,6 +92,17 @@ pub enum Plan {
         started: bool,
         random: u64,
     },
+    /// A read-only command over keys on several shards (LCS): copy the entries to the
+    /// coordinator (while holding their shards) and run the command on that copy.
+    Gather {
+        spec: &'static CommandSpec,
+        db: u8,
+        resp3: bool,
+        now_ms: u64,
+        args: Vec<Vec<u8>>,
+        keys: Vec<(ShardId, Box<[u8]>)>,
+        started: bool,
+    },
 }
 
 fn error_reply(resp3: bool, err: &CmdError) -> Vec<u8> {
@@ -532,6 +543,27 @@ impl Plan {
                 }
                 Step::Done(out)
             }
+            Plan::Gather { spec, db, resp3, now_ms, args, keys, started } => {
+                if !std::mem::replace(started, true) {
+                    return Step::Ops(
+                        keys.iter()
+                            .map(|(shard, key)| (*shard, ShardOp::TakeEntry { db: *db, key: key.clone(), remove: false }))
+                            .collect(),
+                    );
+                }
+                let mut scratch = shard::Shard::standalone();
+                scratch.now_ms = *now_ms;
+                for ((_, key), result) in keys.iter().zip(results) {
+                    if let OpResult::Entry(Some(entry)) = result {
+                        put_entry(&mut scratch, *db as usize, key, *entry, false);
+                    }
+                }
+                let mut client = shard::Client::detached(*db as usize, *resp3);
+                let arg_slices: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                let mut out = Vec::new();
+                scratch.execute(spec, &mut client, &arg_slices, &mut out);
+                Step::Done(out)
+            }
             Plan::RandomKey {
                 resp3,
                 db,
@@ -591,7 +623,7 @@ pub fn put_entry(
         return false;
     }
     let expire_at = entry.expire_at();
-    if expire_at != shard::value::NO_EXPIRE && expire_at < now {
+    if expire_at != shard::value::NO_EXPIRE && expire_at <= now {
         // Already expired on the way: storing it would only count it as expired later.
         shard.keyspace.remove(db, key, now);
         return true;
@@ -721,4 +753,17 @@ pub fn all_shards_plan(
         },
         (0..shards).collect(),
     )
+}
+
+/// A read-only command whose keys live on several shards: gather copies, run on the copy.
+pub fn gather_plan(spec: &'static CommandSpec, db: usize, resp3: bool, now_ms: u64, args: &[&[u8]], slots: &SlotMap) -> (Plan, Vec<ShardId>) {
+    let mut keys: Vec<(ShardId, Box<[u8]>)> = Vec::new();
+    for index in spec.keys.key_indexes(args.len()) {
+        if !keys.iter().any(|(_, k)| **k == *args[index]) {
+            keys.push((slots.owner_of_key(args[index]), args[index].into()));
+        }
+    }
+    let shards = keys.iter().map(|(s, _)| *s).collect();
+    let args = args.iter().map(|a| a.to_vec()).collect();
+    (Plan::Gather { spec, db: db as u8, resp3, now_ms, args, keys, started: false }, shards)
 }

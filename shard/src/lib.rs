@@ -10,6 +10,7 @@ pub mod error;
 pub mod families;
 pub mod glob;
 pub mod keyspace;
+pub mod long_double;
 pub mod shard;
 pub mod slot;
 pub mod value;

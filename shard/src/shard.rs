@@ -139,8 +139,13 @@ impl Shard {
         client.last_command = spec.name;
         let resp3 = client.resp3;
         let mut ctx = Ctx::new(self, client, out);
-        if let Err(err) = (spec.handler)(&mut ctx, args) {
-            Reply::new(out, resp3).error(err.to_string().as_bytes());
+        // A bug in one handler must not take the shard (and every client on it) down: the
+        // client gets an error and the loop goes on. Catching costs nothing unless it fires.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(&mut ctx, args)));
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => Reply::new(out, resp3).error(err.to_string().as_bytes()),
+            Err(_) => Reply::new(out, resp3).error(b"ERR internal error while running the command"),
         }
     }
 

@@ -4,7 +4,7 @@
 //! Every handler runs on the shard owning all of the keys it is given; multi-key commands
 //! split across shards by the router reach each shard with only that shard's keys.
 
-use crate::args::{parse_f64, parse_i64, ArgCursor};
+use crate::args::{parse_i64, ArgCursor};
 use crate::command::{flags::*, CommandSpec, Coordinator, Handler, KeySpec, Merge, Routing};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
@@ -578,38 +578,22 @@ fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now_ms());
     let key = args[1];
-    let mut text = Vec::with_capacity(24);
     let entry = ctx.shard.keyspace.get(db, key, now);
     let current = match &entry {
         Some(entry) => Some(entry.value.as_str()?),
         None => None,
     };
-    // Both checks give the same error, so their order does not matter.
-    let incr_int = protocol::parse_i64(args[2]);
-    let incr = parse_f64(args[2])?;
-    let exact = match (current.map(StrValue::as_i64), incr_int) {
-        (None, Some(b)) => Some(b),
-        (Some(Some(a)), Some(b)) => a.checked_add(b),
-        _ => None,
+    let mut buf = itoa::Buffer::new();
+    let current_bytes: &[u8] = match current {
+        Some(value) => value.as_bytes(&mut buf),
+        None => b"0",
     };
-    match exact {
-        Some(n) => text.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-        None => {
-            let value = match current {
-                None => 0.0,
-                Some(StrValue::Int(n)) => *n as f64,
-                Some(s) => {
-                    let mut buf = itoa::Buffer::new();
-                    parse_f64(s.as_bytes(&mut buf))?
-                }
-            };
-            let sum = value + incr;
-            if !sum.is_finite() {
-                return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
-            }
-            protocol::format_double_human(&mut text, sum);
+    let text = crate::long_double::incr_by_float(current_bytes, args[2]).map_err(|err| match err {
+        crate::long_double::IncrFloatError::NotFloat => CmdError::NotFloat,
+        crate::long_double::IncrFloatError::NanOrInfinity => {
+            CmdError::msg("ERR increment would produce NaN or Infinity")
         }
-    }
+    })?;
     let value = StrValue::from_bytes_no_int(&text);
     match entry {
         Some(entry) => entry.value = Value::Str(value),

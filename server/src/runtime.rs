@@ -759,7 +759,10 @@ impl Runtime {
                     }
                 }
             }
-            Coordinator::Scan => match args.get(1).and_then(|c| shard::families::keys::parse_scan_cursor(c)) {
+            Coordinator::Scan => match args
+                .get(1)
+                .and_then(|c| shard::families::keys::parse_scan_cursor(c))
+            {
                 Some(cursor) if cursor < shard::SLOT_COUNT as u64 => {
                     here_or(slots.owner(cursor as u16))
                 }

@@ -543,11 +543,28 @@ impl Plan {
                 }
                 Step::Done(out)
             }
-            Plan::Gather { spec, db, resp3, now_ms, args, keys, started } => {
+            Plan::Gather {
+                spec,
+                db,
+                resp3,
+                now_ms,
+                args,
+                keys,
+                started,
+            } => {
                 if !std::mem::replace(started, true) {
                     return Step::Ops(
                         keys.iter()
-                            .map(|(shard, key)| (*shard, ShardOp::TakeEntry { db: *db, key: key.clone(), remove: false }))
+                            .map(|(shard, key)| {
+                                (
+                                    *shard,
+                                    ShardOp::TakeEntry {
+                                        db: *db,
+                                        key: key.clone(),
+                                        remove: false,
+                                    },
+                                )
+                            })
                             .collect(),
                     );
                 }
@@ -756,7 +773,14 @@ pub fn all_shards_plan(
 }
 
 /// A read-only command whose keys live on several shards: gather copies, run on the copy.
-pub fn gather_plan(spec: &'static CommandSpec, db: usize, resp3: bool, now_ms: u64, args: &[&[u8]], slots: &SlotMap) -> (Plan, Vec<ShardId>) {
+pub fn gather_plan(
+    spec: &'static CommandSpec,
+    db: usize,
+    resp3: bool,
+    now_ms: u64,
+    args: &[&[u8]],
+    slots: &SlotMap,
+) -> (Plan, Vec<ShardId>) {
     let mut keys: Vec<(ShardId, Box<[u8]>)> = Vec::new();
     for index in spec.keys.key_indexes(args.len()) {
         if !keys.iter().any(|(_, k)| **k == *args[index]) {
@@ -765,5 +789,16 @@ pub fn gather_plan(spec: &'static CommandSpec, db: usize, resp3: bool, now_ms: u
     }
     let shards = keys.iter().map(|(s, _)| *s).collect();
     let args = args.iter().map(|a| a.to_vec()).collect();
-    (Plan::Gather { spec, db: db as u8, resp3, now_ms, args, keys, started: false }, shards)
+    (
+        Plan::Gather {
+            spec,
+            db: db as u8,
+            resp3,
+            now_ms,
+            args,
+            keys,
+            started: false,
+        },
+        shards,
+    )
 }

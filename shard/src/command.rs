@@ -73,6 +73,19 @@ impl KeySpec {
         (first..=last).step_by(step).filter(move |_| first <= last)
     }
 
+    /// Whether every key has its trailing arguments (MSET k v k v ...): a command whose last
+    /// group is cut short is an arity error as a whole, before any part of it runs anywhere.
+    pub fn groups_complete(&self, argc: usize) -> bool {
+        match *self {
+            KeySpec::Range {
+                first,
+                last: -1,
+                step,
+            } if step > 1 => argc >= first as usize && (argc - first as usize) % step as usize == 0,
+            _ => true,
+        }
+    }
+
     /// (first, last, step) for COMMAND INFO.
     pub fn legacy_triple(&self) -> (i64, i64, i64) {
         match *self {
@@ -265,7 +278,7 @@ impl CommandTable {
         } else {
             spec
         };
-        if !spec.arity_ok(args.len()) {
+        if !spec.arity_ok(args.len()) || !spec.keys.groups_complete(args.len()) {
             return Err(CmdError::Arity(spec.name.into()));
         }
         Ok(spec)
@@ -340,7 +353,11 @@ mod tests {
             // server runs it on gathered copies of its keys.
             if spec.routing == Routing::Keys(Merge::Single) {
                 let (first, last, _) = spec.keys.legacy_triple();
-                assert!(first == last || spec.has(flags::READONLY), "{} writes several keys unsplit", spec.name);
+                assert!(
+                    first == last || spec.has(flags::READONLY),
+                    "{} writes several keys unsplit",
+                    spec.name
+                );
             }
             assert!(table
                 .lookup(spec.name.to_ascii_uppercase().as_bytes())

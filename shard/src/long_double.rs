@@ -54,14 +54,23 @@ mod tests {
 
     #[test]
     fn matches_redis_long_double_output() {
-        assert_eq!(incr_by_float(b"1000", b"-3.4").as_deref(), Ok(&b"996.59999999999999998"[..]));
+        assert_eq!(
+            incr_by_float(b"1000", b"-3.4").as_deref(),
+            Ok(&b"996.59999999999999998"[..])
+        );
         assert_eq!(incr_by_float(b"10.5", b"0.1").as_deref(), Ok(&b"10.6"[..]));
         assert_eq!(incr_by_float(b"0", b"1e-5").as_deref(), Ok(&b"0.00001"[..]));
-        assert_eq!(incr_by_float(b"9223372036854775806", b"3").as_deref(), Ok(&b"9223372036854775809"[..]));
+        assert_eq!(
+            incr_by_float(b"9223372036854775806", b"3").as_deref(),
+            Ok(&b"9223372036854775809"[..])
+        );
         assert_eq!(incr_by_float(b"0", b"-0").as_deref(), Ok(&b"0"[..]));
         assert_eq!(incr_by_float(b"abc", b"1"), Err(IncrFloatError::NotFloat));
         assert_eq!(incr_by_float(b"1", b" 1"), Err(IncrFloatError::NotFloat));
         assert_eq!(incr_by_float(b"1", b"nan"), Err(IncrFloatError::NotFloat));
-        assert_eq!(incr_by_float(b"0", b"1e5000"), Err(IncrFloatError::NotFloat));
+        assert_eq!(
+            incr_by_float(b"0", b"1e5000"),
+            Err(IncrFloatError::NotFloat)
+        );
     }
 }

@@ -141,7 +141,9 @@ impl Shard {
         let mut ctx = Ctx::new(self, client, out);
         // A bug in one handler must not take the shard (and every client on it) down: the
         // client gets an error and the loop goes on. Catching costs nothing unless it fires.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (spec.handler)(&mut ctx, args)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (spec.handler)(&mut ctx, args)
+        }));
         match result {
             Ok(Ok(())) => {}
             Ok(Err(err)) => Reply::new(out, resp3).error(err.to_string().as_bytes()),

@@ -1372,14 +1372,7 @@ mod tests {
     fn scan_errors() {
         let mut t = with_keys(&["k"]);
         let invalid = "-ERR invalid cursor\r\n";
-        for cursor in [
-            "abc",
-            " 0",
-            "0 ",
-            "+",
-            "18446744073709551616",
-            "0x10",
-        ] {
+        for cursor in ["abc", " 0", "0 ", "+", "18446744073709551616", "0x10"] {
             assert_eq!(t.run(&["SCAN", cursor]), invalid, "{cursor}");
         }
         // The cursor is checked before the options.

@@ -588,12 +588,13 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(value) => value.as_bytes(&mut buf),
         None => b"0",
     };
-    let text = crate::long_double::incr_by_float(current_bytes, args[2]).map_err(|err| match err {
-        crate::long_double::IncrFloatError::NotFloat => CmdError::NotFloat,
-        crate::long_double::IncrFloatError::NanOrInfinity => {
-            CmdError::msg("ERR increment would produce NaN or Infinity")
-        }
-    })?;
+    let text =
+        crate::long_double::incr_by_float(current_bytes, args[2]).map_err(|err| match err {
+            crate::long_double::IncrFloatError::NotFloat => CmdError::NotFloat,
+            crate::long_double::IncrFloatError::NanOrInfinity => {
+                CmdError::msg("ERR increment would produce NaN or Infinity")
+            }
+        })?;
     let value = StrValue::from_bytes_no_int(&text);
     match entry {
         Some(entry) => entry.value = Value::Str(value),

@@ -82,16 +82,13 @@ impl<T> Outbox<T> {
     }
 
     pub fn push(&mut self, message: T) {
-        if self.overflow.is_empty() {
-            match self.producer.push(message) {
-                Ok(()) => {
-                    self.pushed = true;
-                    return;
-                }
-                Err(rtrb::PushError::Full(message)) => self.overflow.push_back(message),
-            }
-        } else {
+        if !self.overflow.is_empty() {
             self.overflow.push_back(message);
+            return;
+        }
+        match self.producer.push(message) {
+            Ok(()) => self.pushed = true,
+            Err(rtrb::PushError::Full(message)) => self.overflow.push_back(message),
         }
     }
 

@@ -377,7 +377,7 @@ impl Runtime {
         let wanted = conn.need.saturating_sub(unread).max(READ_CHUNK / 4);
         if conn.rbuf.capacity() - conn.rbuf.len() < wanted {
             conn.rbuf
-                .reserve(wanted.max(READ_CHUNK).min(QUERY_BUFFER_LIMIT));
+                .reserve(wanted.clamp(READ_CHUNK, QUERY_BUFFER_LIMIT));
         }
         let spare = (conn.rbuf.capacity() - conn.rbuf.len()).min(u32::MAX as usize) as u32;
         // SAFETY: the pointer is within the Vec's allocation (its spare capacity); the Vec is
@@ -694,7 +694,7 @@ impl Runtime {
         spec: &'static CommandSpec,
         client: &Client,
         args: &[&[u8]],
-        single_owner: &dyn Fn(&mut dyn Iterator<Item = usize>) -> Option<Option<ShardId>>,
+        single_owner: &OwnerFinder<'_>,
     ) -> Result<Route, CmdError> {
         let me = self.me();
         let shards = self.shard.slot_map.shard_count();
@@ -714,7 +714,7 @@ impl Runtime {
                     None => {
                         let (plan, shards) = match coordinator {
                             Coordinator::MsetNx => {
-                                if args.len() % 2 == 0 {
+                                if args.len().is_multiple_of(2) {
                                     return Err(CmdError::Arity(spec.name.into()));
                                 }
                                 tx::msetnx_plan(client.db, client.resp3, args, &slots)
@@ -1212,6 +1212,9 @@ impl Runtime {
     }
 }
 
+/// The one shard owning all the given keys: `Some(None)` for no keys, `None` if several.
+type OwnerFinder<'a> = dyn Fn(&mut dyn Iterator<Item = usize>) -> Option<Option<ShardId>> + 'a;
+
 enum Route {
     Here,
     Forward(ShardId),
@@ -1230,7 +1233,7 @@ fn kill_filter(args: &[&[u8]], caller: u64) -> Result<(KillFilter, bool), CmdErr
             true,
         ));
     }
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let mut filter = KillFilter {

@@ -228,7 +228,9 @@ impl Plan {
         let after = indexes
             .last()
             .map_or(args.len(), |&last| (last + step).min(args.len()));
-        let mut by_shard: Vec<(ShardId, Vec<&[u8]>, Vec<usize>)> = Vec::new();
+        // (owner, its arguments, ordinals of its keys among all keys)
+        type Part<'a> = (ShardId, Vec<&'a [u8]>, Vec<usize>);
+        let mut by_shard: Vec<Part<'_>> = Vec::new();
         for (ordinal, &index) in indexes.iter().enumerate() {
             let owner = slots.owner_of_key(args[index]);
             let part = match by_shard.iter().position(|(s, _, _)| *s == owner) {
@@ -719,35 +721,6 @@ pub fn copy_options(args: &[&[u8]], db: usize) -> Result<(usize, bool), CmdError
     Ok((dst_db, replace))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merges() {
-        let parts = vec![b":2\r\n".to_vec(), b":3\r\n".to_vec()];
-        assert_eq!(merge_replies(Merge::Sum, false, &parts, &[], 0), b":5\r\n");
-        let parts = vec![
-            b"*2\r\n$1\r\na\r\n$-1\r\n".to_vec(),
-            b"*1\r\n$1\r\nc\r\n".to_vec(),
-        ];
-        let positions = vec![vec![0, 2], vec![1]];
-        assert_eq!(
-            merge_replies(Merge::ByKey, false, &parts, &positions, 3),
-            b"*3\r\n$1\r\na\r\n$1\r\nc\r\n$-1\r\n"
-        );
-        assert_eq!(
-            merge_replies(Merge::Concat, false, &parts, &[], 0),
-            b"*3\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n"
-        );
-        let parts = vec![b"+OK\r\n".to_vec(), b"-ERR x\r\n".to_vec()];
-        assert_eq!(
-            merge_replies(Merge::AllOk, false, &parts, &[], 0),
-            b"-ERR x\r\n"
-        );
-    }
-}
-
 /// A plan that runs the same command on every shard and merges (DBSIZE, FLUSHALL, KEYS).
 pub fn all_shards_plan(
     spec: &'static CommandSpec,
@@ -801,4 +774,33 @@ pub fn gather_plan(
         },
         shards,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges() {
+        let parts = vec![b":2\r\n".to_vec(), b":3\r\n".to_vec()];
+        assert_eq!(merge_replies(Merge::Sum, false, &parts, &[], 0), b":5\r\n");
+        let parts = vec![
+            b"*2\r\n$1\r\na\r\n$-1\r\n".to_vec(),
+            b"*1\r\n$1\r\nc\r\n".to_vec(),
+        ];
+        let positions = vec![vec![0, 2], vec![1]];
+        assert_eq!(
+            merge_replies(Merge::ByKey, false, &parts, &positions, 3),
+            b"*3\r\n$1\r\na\r\n$1\r\nc\r\n$-1\r\n"
+        );
+        assert_eq!(
+            merge_replies(Merge::Concat, false, &parts, &[], 0),
+            b"*3\r\n$1\r\na\r\n$-1\r\n$1\r\nc\r\n"
+        );
+        let parts = vec![b"+OK\r\n".to_vec(), b"-ERR x\r\n".to_vec()];
+        assert_eq!(
+            merge_replies(Merge::AllOk, false, &parts, &[], 0),
+            b"-ERR x\r\n"
+        );
+    }
 }

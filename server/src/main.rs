@@ -55,14 +55,14 @@ fn serve(config: config::Config) -> std::io::Result<()> {
             .unwrap_or_default(),
         ..Settings::default()
     });
-    let slot_map = Arc::new(SlotMap::contiguous(config.shards));
+    // The slot table lives as long as the process; shards share it read-only.
+    let slot_map: &'static SlotMap = Box::leak(Box::new(SlotMap::contiguous(config.shards)));
     let endpoints = mesh::build(config.shards)?;
     let mesh = endpoints[0].mesh.clone();
     let cpus = allowed_cpus();
     let started_ms = runtime::now_ms();
     let mut threads = Vec::with_capacity(config.shards);
     for (id, (endpoint, listener)) in endpoints.into_iter().zip(listeners).enumerate() {
-        let slot_map = slot_map.clone();
         let settings = settings.clone();
         let cpu = (!cpus.is_empty()).then(|| cpus[id % cpus.len()]);
         let thread = std::thread::Builder::new()

@@ -607,7 +607,7 @@ impl Runtime {
         };
         let shards = self.shard.slot_map.shard_count();
         let me = self.me();
-        let slots = self.shard.slot_map.clone();
+        let slots = self.shard.slot_map;
         let single_owner = |indexes: &mut dyn Iterator<Item = usize>| -> Option<Option<ShardId>> {
             let mut owner = None;
             for i in indexes {
@@ -698,7 +698,7 @@ impl Runtime {
     ) -> Result<Route, CmdError> {
         let me = self.me();
         let shards = self.shard.slot_map.shard_count();
-        let slots = self.shard.slot_map.clone();
+        let slots = self.shard.slot_map;
         let here_or = |owner: ShardId| {
             if owner == me {
                 Route::Here

@@ -69,7 +69,9 @@ struct ExpireCursor {
 
 pub struct Shard {
     pub id: ShardId,
-    pub slot_map: std::sync::Arc<SlotMap>,
+    /// Which shard owns each slot. Lives for the whole process (shared read-only by every
+    /// shard, so copying the reference costs nothing — no reference count on the hot path).
+    pub slot_map: &'static SlotMap,
     pub keyspace: Keyspace,
     /// Unix time in ms, set by the event loop once per turn (tests set it directly).
     pub now_ms: u64,
@@ -86,7 +88,7 @@ pub struct Shard {
 impl Shard {
     pub fn new(
         id: ShardId,
-        slot_map: std::sync::Arc<SlotMap>,
+        slot_map: &'static SlotMap,
         settings: std::sync::Arc<Settings>,
     ) -> Self {
         Shard {
@@ -105,11 +107,8 @@ impl Shard {
 
     /// A standalone shard owning every slot (tests, single-shard tools).
     pub fn standalone() -> Self {
-        Shard::new(
-            0,
-            std::sync::Arc::new(SlotMap::contiguous(1)),
-            Default::default(),
-        )
+        static ONE_SHARD: std::sync::OnceLock<SlotMap> = std::sync::OnceLock::new();
+        Shard::new(0, ONE_SHARD.get_or_init(|| SlotMap::contiguous(1)), Default::default())
     }
 
     /// The slots this shard owns.

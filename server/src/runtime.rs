@@ -32,6 +32,8 @@ fn user_data(kind: u64, index: u32) -> u64 {
     (kind << 56) | index as u64
 }
 
+/// How long an idle loop spins for new work before it sleeps.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(8);
 /// Active expiry runs every tick, as Redis's `hz 10`.
 const TICK: Duration = Duration::from_millis(100);
 /// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
@@ -103,6 +105,8 @@ impl Runtime {
         let ring = IoUring::builder()
             .setup_single_issuer()
             .setup_coop_taskrun()
+            .setup_defer_taskrun()
+            .setup_taskrun_flag()
             .setup_cqsize(8192)
             .build(2048)?;
         let shards = shard.slot_map.shard_count();
@@ -231,8 +235,9 @@ impl Runtime {
                 || overflow
                 || !self.local_requests.is_empty()
                 || !self.local_responses.is_empty();
+            // Hand queued sends to the kernel before deciding to wait.
+            self.submit(0);
             if busy {
-                self.submit(0);
                 continue;
             }
             let waker = self.endpoint.waker();

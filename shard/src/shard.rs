@@ -108,7 +108,11 @@ impl Shard {
     /// A standalone shard owning every slot (tests, single-shard tools).
     pub fn standalone() -> Self {
         static ONE_SHARD: std::sync::OnceLock<SlotMap> = std::sync::OnceLock::new();
-        Shard::new(0, ONE_SHARD.get_or_init(|| SlotMap::contiguous(1)), Default::default())
+        Shard::new(
+            0,
+            ONE_SHARD.get_or_init(|| SlotMap::contiguous(1)),
+            Default::default(),
+        )
     }
 
     /// The slots this shard owns.

@@ -101,7 +101,10 @@ pub struct Conn {
     /// Bytes the kernel is sending (owned here while the send is in flight).
     pub sending: Vec<u8>,
     pub sent: usize,
+    /// A multishot receive is active.
     pub recv_armed: bool,
+    /// Its cancellation (back-pressure) was requested.
+    pub recv_cancelling: bool,
     pub send_armed: bool,
     /// A transaction this connection started is running; input waits.
     pub in_tx: bool,
@@ -124,6 +127,7 @@ impl Conn {
             sending: Vec::new(),
             sent: 0,
             recv_armed: false,
+            recv_cancelling: false,
             send_armed: false,
             in_tx: false,
             closing: false,

@@ -6,6 +6,7 @@ mod config;
 mod conn;
 mod mesh;
 mod message;
+mod recv_buffers;
 mod runtime;
 mod tx;
 

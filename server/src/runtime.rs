@@ -7,6 +7,7 @@ use crate::mesh::Endpoint;
 use crate::message::{
     ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
 };
+use crate::recv_buffers::{self, RecvBuffers};
 use crate::tx::{self, KillFilter, Plan, Step};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use protocol::{ArgSpan, Parsed, Reply};
@@ -27,13 +28,16 @@ const KIND_RECV: u64 = 2;
 const KIND_SEND: u64 = 3;
 const KIND_EVENTFD: u64 = 4;
 const KIND_TIMER: u64 = 5;
+const KIND_CANCEL: u64 = 6;
+
+/// Receive buffers per shard, and their size.
+const RECV_BUFFERS: u16 = 1024;
+const RECV_BUFFER_SIZE: usize = 8 * 1024;
 
 fn user_data(kind: u64, index: u32) -> u64 {
     (kind << 56) | index as u64
 }
 
-/// How long an idle loop spins for new work before it sleeps.
-const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(8);
 /// Active expiry runs every tick, as Redis's `hz 10`.
 const TICK: Duration = Duration::from_millis(100);
 /// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
@@ -66,7 +70,11 @@ struct ShardLock {
 }
 
 pub struct Runtime {
+    // Field order matters: the ring must be dropped before the receive buffers it uses.
     ring: IoUring,
+    recv_buffers: RecvBuffers,
+    /// Connections whose multishot receive stopped for lack of buffers: re-armed next turn.
+    rearm: Vec<u32>,
     listener: libc::c_int,
     shard: Shard,
     endpoint: Endpoint,
@@ -110,8 +118,11 @@ impl Runtime {
             .setup_cqsize(8192)
             .build(2048)?;
         let shards = shard.slot_map.shard_count();
+        let recv_buffers = RecvBuffers::register(&ring, RECV_BUFFERS, RECV_BUFFER_SIZE)?;
         Ok(Runtime {
             ring,
+            recv_buffers,
+            rearm: Vec::new(),
             listener,
             shard,
             endpoint,
@@ -209,6 +220,12 @@ impl Runtime {
             for &(data, result, flags) in &cqes {
                 self.on_completion(data, result, flags);
             }
+            if !cqes.is_empty() {
+                self.recv_buffers.publish();
+            }
+            for index in std::mem::take(&mut self.rearm) {
+                self.arm_recv(index);
+            }
             let completed = !cqes.is_empty();
             self.cqes = cqes;
             let messages = self.drain_messages();
@@ -286,7 +303,7 @@ impl Runtime {
                     self.arm_accept();
                 }
             }
-            KIND_RECV => self.on_recv(index, result),
+            KIND_RECV => self.on_recv(index, result, flags),
             KIND_SEND => self.on_send(index, result),
             KIND_EVENTFD => self.eventfd_armed = false,
             KIND_TIMER => {
@@ -352,66 +369,72 @@ impl Runtime {
         self.arm_recv(index);
     }
 
+    /// Arm (or keep) the connection's multishot receive; stop it while the client isn't
+    /// reading its replies, so it feels TCP back-pressure instead of growing our buffers.
     fn arm_recv(&mut self, index: u32) {
         let Some(conn) = self.conns[index as usize].as_mut() else {
             return;
         };
-        if conn.recv_armed
-            || conn.closing
-            || conn.in_tx
-            || conn.stalled
-            || conn.client.close_after_reply
-            || conn.output_backlogged()
-        {
+        if conn.closing || conn.client.close_after_reply {
             return;
         }
-        if conn.read_pos == conn.rbuf.len() {
-            conn.rbuf.clear();
-            conn.read_pos = 0;
-            if conn.rbuf.capacity() > 4 * READ_CHUNK {
-                conn.rbuf = Vec::with_capacity(READ_CHUNK);
+        if conn.output_backlogged() {
+            if conn.recv_armed && !conn.recv_cancelling {
+                conn.recv_cancelling = true;
+                let entry = opcode::AsyncCancel::new(user_data(KIND_RECV, index))
+                    .build()
+                    .user_data(user_data(KIND_CANCEL, index));
+                self.push_sqe(entry);
             }
-        }
-        let unread = conn.rbuf.len() - conn.read_pos;
-        if unread > QUERY_BUFFER_LIMIT {
-            // Redis closes a client whose query buffer passes client-query-buffer-limit.
-            conn.closing = true;
-            self.dirty.push(index);
             return;
         }
-        let wanted = conn.need.saturating_sub(unread).max(READ_CHUNK / 4);
-        if conn.rbuf.capacity() - conn.rbuf.len() < wanted {
-            conn.rbuf
-                .reserve(wanted.clamp(READ_CHUNK, QUERY_BUFFER_LIMIT));
+        if conn.recv_armed {
+            return;
         }
-        let spare = (conn.rbuf.capacity() - conn.rbuf.len()).min(u32::MAX as usize) as u32;
-        // SAFETY: the pointer is within the Vec's allocation (its spare capacity); the Vec is
-        // not touched until this receive completes.
-        let ptr = unsafe { conn.rbuf.as_mut_ptr().add(conn.rbuf.len()) };
         conn.recv_armed = true;
-        let entry = opcode::Recv::new(types::Fd(conn.fd), ptr, spare)
+        let entry = opcode::RecvMulti::new(types::Fd(conn.fd), recv_buffers::GROUP)
             .build()
             .user_data(user_data(KIND_RECV, index));
         self.push_sqe(entry);
     }
 
-    fn on_recv(&mut self, index: u32, result: i32) {
+    fn on_recv(&mut self, index: u32, result: i32, flags: u32) {
+        let bid = cqueue::buffer_select(flags);
         let Some(conn) = self.conns[index as usize].as_mut() else {
+            if let Some(bid) = bid {
+                self.recv_buffers.recycle(bid);
+            }
             return;
         };
-        conn.recv_armed = false;
-        if result <= 0 {
-            conn.closing = true;
-            self.dirty.push(index);
-            return;
+        let more = cqueue::more(flags);
+        if !more {
+            conn.recv_armed = false;
+            conn.recv_cancelling = false;
         }
-        let received = result as usize;
-        // SAFETY: the kernel wrote `received` bytes into the spare capacity we handed it.
-        unsafe { conn.rbuf.set_len(conn.rbuf.len() + received) };
-        conn.client.last_active_ms = self.shard.now_ms;
-        self.shard.stats.net_input_bytes += received as u64;
-        self.process_input(index);
-        self.arm_recv(index);
+        if result > 0 {
+            if let Some(bid) = bid {
+                conn.rbuf
+                    .extend_from_slice(self.recv_buffers.received(bid, result as usize));
+                self.recv_buffers.recycle(bid);
+            }
+            conn.client.last_active_ms = self.shard.now_ms;
+            self.shard.stats.net_input_bytes += result as u64;
+            if conn.rbuf.len() - conn.read_pos > QUERY_BUFFER_LIMIT {
+                // Redis closes a client whose query buffer passes client-query-buffer-limit.
+                conn.closing = true;
+            } else {
+                self.process_input(index);
+            }
+            if !more {
+                self.arm_recv(index);
+            }
+        } else if result == -libc::ENOBUFS {
+            self.rearm.push(index);
+        } else if result == -libc::ECANCELED {
+            // Paused for back-pressure; `on_send` re-arms once the output drains.
+        } else {
+            conn.closing = true;
+        }
         self.dirty.push(index);
     }
 
@@ -541,6 +564,12 @@ impl Runtime {
             match protocol::parse_command(unread, &mut spans, &mut scratch) {
                 Ok(Parsed::Incomplete { min_total }) => {
                     *need = min_total;
+                    // Make room for the whole command at once (a big value arrives in
+                    // many chunks), within the query buffer limit.
+                    let wanted = (*read_pos + min_total).min(QUERY_BUFFER_LIMIT);
+                    if wanted > rbuf.capacity() {
+                        rbuf.reserve(wanted - rbuf.len());
+                    }
                     break;
                 }
                 Err(err) => {
@@ -569,9 +598,12 @@ impl Runtime {
         if conn.read_pos > 0 && conn.read_pos == conn.rbuf.len() {
             conn.rbuf.clear();
             conn.read_pos = 0;
-        } else if conn.read_pos > 0 && !conn.recv_armed {
+        } else if conn.read_pos > 0 {
             conn.rbuf.drain(..conn.read_pos);
             conn.read_pos = 0;
+        }
+        if conn.rbuf.is_empty() && conn.rbuf.capacity() > 4 * READ_CHUNK {
+            conn.rbuf = Vec::with_capacity(READ_CHUNK);
         }
         self.conns[index as usize] = Some(conn);
         self.dirty.push(index);

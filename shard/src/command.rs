@@ -81,7 +81,9 @@ impl KeySpec {
                 first,
                 last: -1,
                 step,
-            } if step > 1 => argc >= first as usize && (argc - first as usize) % step as usize == 0,
+            } if step > 1 => {
+                argc >= first as usize && (argc - first as usize).is_multiple_of(step as usize)
+            }
             _ => true,
         }
     }

@@ -16,8 +16,52 @@ pub const DB_COUNT: usize = 16;
 /// A key and what it maps to.
 #[derive(Clone, Debug)]
 pub struct Item {
-    pub key: Box<[u8]>,
+    pub key: Key,
     pub entry: Entry,
+}
+
+/// Longest key stored inside its item.
+const INLINE_KEY: usize = 23;
+
+/// A key's bytes. Keys up to 23 bytes (most real keys) live inside the table's item, so a
+/// lookup compares them in the cache line it already loaded, and they cost no allocation.
+#[derive(Clone)]
+pub enum Key {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    pub fn new(bytes: &[u8]) -> Self {
+        if bytes.len() <= INLINE_KEY {
+            let mut inline = [0u8; INLINE_KEY];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Key::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            }
+        } else {
+            Key::Heap(bytes.into())
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => &bytes[..*len as usize],
+            Key::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self))
+    }
 }
 
 #[derive(Default)]
@@ -106,20 +150,23 @@ impl Keyspace {
     /// Look a key up; a key whose time ran out at `now_ms` is deleted and not found.
     pub fn get(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<&mut Entry> {
         let hash = self.hash(key);
-        let slot = key_slot(key);
-        let slots = &mut self.dbs[db].slots;
-        let table = slots.get_mut(slot as usize)?;
-        let expired = match table.items.find(hash, |item| &*item.key == key) {
-            None => return None,
-            Some(item) => is_expired(&item.entry, now_ms),
-        };
-        if expired {
-            self.remove_hashed(db, slot, hash, key);
+        let slot = key_slot(key) as usize;
+        let db_state = &mut self.dbs[db];
+        let table = db_state.slots.get_mut(slot)?;
+        // One probe: the entry API finds the item and can remove it in place if expired.
+        let found = table
+            .items
+            .find_entry(hash, |item| &*item.key == key)
+            .ok()?;
+        if is_expired(&found.get().entry, now_ms) {
+            found.remove();
+            table.volatile -= 1;
+            db_state.volatile -= 1;
+            db_state.keys -= 1;
             self.expired_keys += 1;
             return None;
         }
-        let table = &mut self.dbs[db].slots[slot as usize];
-        let item = table.items.find_mut(hash, |item| &*item.key == key)?;
+        let item = found.into_mut();
         item.entry.access = access_stamp(now_ms);
         Some(&mut item.entry)
     }
@@ -157,7 +204,7 @@ impl Keyspace {
             }
             hashbrown::hash_table::Entry::Vacant(vacant) => {
                 vacant.insert(Item {
-                    key: key.into(),
+                    key: Key::new(key),
                     entry,
                 });
                 None

@@ -670,7 +670,7 @@ impl Runtime {
                     client.resp3,
                     self.shard.now_ms,
                     args,
-                    &slots,
+                    slots,
                 )),
                 None => Some(Plan::split(
                     spec,
@@ -678,7 +678,7 @@ impl Runtime {
                     client.db,
                     client.resp3,
                     args,
-                    &slots,
+                    slots,
                 )),
             },
             Routing::AllShards(merge) if shards > 1 => Some(tx::all_shards_plan(
@@ -754,7 +754,7 @@ impl Runtime {
                                 if args.len().is_multiple_of(2) {
                                     return Err(CmdError::Arity(spec.name.into()));
                                 }
-                                tx::msetnx_plan(client.db, client.resp3, args, &slots)
+                                tx::msetnx_plan(client.db, client.resp3, args, slots)
                             }
                             Coordinator::Rename { nx } => {
                                 let (src_shard, dst_shard) =

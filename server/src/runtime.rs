@@ -226,7 +226,6 @@ impl Runtime {
             for index in std::mem::take(&mut self.rearm) {
                 self.arm_recv(index);
             }
-            let completed = !cqes.is_empty();
             self.cqes = cqes;
             let messages = self.drain_messages();
             if self.grant_deferred {
@@ -247,14 +246,13 @@ impl Runtime {
             }
             self.flush_connections();
             let overflow = self.endpoint.flush();
-            let busy = completed
-                || messages
+            // Completions need no extra turn: the wait below returns at once if more arrived.
+            let busy = messages
                 || overflow
                 || !self.local_requests.is_empty()
                 || !self.local_responses.is_empty();
-            // Hand queued sends to the kernel before deciding to wait.
-            self.submit(0);
             if busy {
+                self.submit(0);
                 continue;
             }
             let waker = self.endpoint.waker();
@@ -264,6 +262,7 @@ impl Runtime {
                 continue;
             }
             self.arm_eventfd();
+            // One enter both hands the queued sends to the kernel and waits.
             self.submit(1);
             self.endpoint.waker().set_sleeping(false);
         }

@@ -658,7 +658,7 @@ impl Runtime {
         };
         let plan = match spec.routing {
             Routing::Local => None,
-            Routing::Keys(merge) => match single_owner(&mut spec.keys.key_indexes(args.len())) {
+            Routing::Keys(merge) => match single_owner(&mut spec.keys.key_indexes(args).into_iter()) {
                 Some(Some(owner)) if owner != me => {
                     return self.forward(owner, spec, client, replies, args)
                 }
@@ -744,7 +744,7 @@ impl Runtime {
         };
         Ok(match coordinator {
             Coordinator::MsetNx | Coordinator::Rename { .. } | Coordinator::Copy => {
-                match single_owner(&mut spec.keys.key_indexes(args.len())) {
+                match single_owner(&mut spec.keys.key_indexes(args).into_iter()) {
                     Some(Some(owner)) => here_or(owner),
                     Some(None) => Route::Here,
                     None => {

@@ -219,10 +219,10 @@ impl Plan {
         args: &[&[u8]],
         slots: &SlotMap,
     ) -> (Plan, Vec<ShardId>) {
-        let indexes: Vec<usize> = spec.keys.key_indexes(args.len()).collect();
+        let indexes = spec.keys.key_indexes(args);
         let step = match spec.keys {
             shard::KeySpec::Range { step, .. } => step.max(1) as usize,
-            shard::KeySpec::None => 1,
+            shard::KeySpec::None | shard::KeySpec::Numkeys { .. } => 1,
         };
         let first = indexes.first().copied().unwrap_or(1);
         let after = indexes
@@ -755,7 +755,7 @@ pub fn gather_plan(
     slots: &SlotMap,
 ) -> (Plan, Vec<ShardId>) {
     let mut keys: Vec<(ShardId, Box<[u8]>)> = Vec::new();
-    for index in spec.keys.key_indexes(args.len()) {
+    for index in spec.keys.key_indexes(args) {
         if !keys.iter().any(|(_, k)| **k == *args[index]) {
             keys.push((slots.owner_of_key(args[index]), args[index].into()));
         }

@@ -93,3 +93,25 @@ pub fn parse_i64(arg: &[u8]) -> Result<i64, CmdError> {
 pub fn parse_f64(arg: &[u8]) -> Result<f64, CmdError> {
     protocol::parse_f64(arg).ok_or(CmdError::NotFloat)
 }
+
+/// A blocking command's timeout in seconds (a float, as Redis 6+), as an absolute deadline in
+/// Unix ms (0 = block forever), with Redis's errors.
+pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, CmdError> {
+    let seconds = protocol::parse_f64(arg)
+        .ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?;
+    let ms = (seconds * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    if ms < 0.0 {
+        return Err(CmdError::msg("ERR timeout is negative"));
+    }
+    let ms = ms as u64;
+    if ms == 0 {
+        return Ok(0);
+    }
+    if ms > i64::MAX as u64 - now_ms {
+        return Err(CmdError::msg("ERR timeout is out of range"));
+    }
+    Ok(now_ms + ms)
+}

@@ -17,6 +17,27 @@ pub struct Client {
     pub last_command: &'static str,
     /// Set by QUIT (and protocol errors): close once the pending replies are written.
     pub close_after_reply: bool,
+    /// Set by a blocking command that found nothing to serve: the server parks the client
+    /// on these keys and runs the command again when one of them gets data.
+    pub block: Option<BlockSpec>,
+}
+
+/// What a blocked client waits for.
+#[derive(Debug, Clone)]
+pub struct BlockSpec {
+    pub keys: Vec<Box<[u8]>>,
+    /// Absolute Unix ms; 0 = wait forever.
+    pub deadline_ms: u64,
+    pub on_timeout: TimeoutReply,
+}
+
+/// The reply a blocking command gives when its timeout passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP: `*-1` (RESP3 `_`).
+    NullArray,
+    /// BLMOVE, BRPOPLPUSH: `$-1` (RESP3 `_`).
+    NullBulk,
 }
 
 impl Client {

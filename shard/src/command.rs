@@ -53,24 +53,39 @@ pub enum KeySpec {
         last: i8,
         step: u8,
     },
+    /// A key count at `numkeys_at`, then that many keys right after it (ZUNION, SINTERCARD,
+    /// LMPOP); `also` names one more key at a fixed index (ZUNIONSTORE's destination).
+    Numkeys { numkeys_at: u8, also: Option<u8> },
 }
 
 impl KeySpec {
-    /// Indexes into `args` of the keys of this invocation.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let (first, last, step) = match *self {
-            KeySpec::None => (1, 0, 1),
+    /// Indexes into `args` of the keys of this invocation. A malformed key count gives no
+    /// keys: the command then runs where it is and its handler reports the error.
+    pub fn key_indexes(&self, args: &[&[u8]]) -> smallvec::SmallVec<[usize; 8]> {
+        let argc = args.len();
+        match *self {
+            KeySpec::None => smallvec::SmallVec::new(),
             KeySpec::Range { first, last, step } => {
-                let last = if last < 0 {
-                    argc as i64 + last as i64
-                } else {
-                    last as i64
-                };
-                (first as usize, last.max(0) as usize, step.max(1) as usize)
+                let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+                let (first, step) = (first as i64, step.max(1) as usize);
+                let last = last.min(argc as i64 - 1);
+                if first > last {
+                    return smallvec::SmallVec::new();
+                }
+                (first as usize..=last as usize).step_by(step).collect()
             }
-        };
-        let last = last.min(argc.saturating_sub(1));
-        (first..=last).step_by(step).filter(move |_| first <= last)
+            KeySpec::Numkeys { numkeys_at, also } => {
+                let at = numkeys_at as usize;
+                let count = args.get(at).and_then(|n| protocol::parse_i64(n)).unwrap_or(0);
+                let mut keys = smallvec::SmallVec::new();
+                if count <= 0 || count as u64 > (argc.saturating_sub(at + 1)) as u64 {
+                    return keys;
+                }
+                keys.extend(also.map(|i| i as usize).filter(|&i| i < argc));
+                keys.extend(at + 1..=at + count as usize);
+                keys
+            }
+        }
     }
 
     /// Whether every key has its trailing arguments (MSET k v k v ...): a command whose last
@@ -93,6 +108,9 @@ impl KeySpec {
         match *self {
             KeySpec::None => (0, 0, 0),
             KeySpec::Range { first, last, step } => (first as i64, last as i64, step as i64),
+            // As Redis reports keynum commands: the first fixed key (or none) and no range.
+            KeySpec::Numkeys { also: Some(i), .. } => (i as i64, i as i64, 1),
+            KeySpec::Numkeys { also: None, .. } => (0, 0, 0),
         }
     }
 }
@@ -369,25 +387,19 @@ mod tests {
 
     #[test]
     fn key_indexes() {
-        let mset = KeySpec::Range {
-            first: 1,
-            last: -1,
-            step: 2,
-        };
-        assert_eq!(mset.key_indexes(5).collect::<Vec<_>>(), vec![1, 3]);
-        let get = KeySpec::Range {
-            first: 1,
-            last: 1,
-            step: 1,
-        };
-        assert_eq!(get.key_indexes(2).collect::<Vec<_>>(), vec![1]);
-        let del = KeySpec::Range {
-            first: 1,
-            last: -1,
-            step: 1,
-        };
-        assert_eq!(del.key_indexes(4).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert_eq!(KeySpec::None.key_indexes(3).count(), 0);
+        let args = |n: usize| -> Vec<&'static [u8]> { vec![&b"x"[..]; n] };
+        let mset = KeySpec::Range { first: 1, last: -1, step: 2 };
+        assert_eq!(mset.key_indexes(&args(5)).to_vec(), vec![1, 3]);
+        let get = KeySpec::Range { first: 1, last: 1, step: 1 };
+        assert_eq!(get.key_indexes(&args(2)).to_vec(), vec![1]);
+        let del = KeySpec::Range { first: 1, last: -1, step: 1 };
+        assert_eq!(del.key_indexes(&args(4)).to_vec(), vec![1, 2, 3]);
+        assert!(KeySpec::None.key_indexes(&args(3)).is_empty());
+        let zunionstore = KeySpec::Numkeys { numkeys_at: 2, also: Some(1) };
+        let cmd: Vec<&[u8]> = vec![b"ZUNIONSTORE", b"dst", b"2", b"a", b"b", b"WEIGHTS", b"1", b"2"];
+        assert_eq!(zunionstore.key_indexes(&cmd).to_vec(), vec![1, 3, 4]);
+        let bad: Vec<&[u8]> = vec![b"ZUNIONSTORE", b"dst", b"9", b"a"];
+        assert!(zunionstore.key_indexes(&bad).is_empty());
     }
 
     #[test]

@@ -49,6 +49,25 @@ impl<'a> Ctx<'a> {
         self.shard.keyspace.get(db, key, now)
     }
 
+    /// Tell blocked clients (if any) that `key` in the selected database got elements.
+    /// Every command that adds to a list or sorted set calls this.
+    #[inline]
+    pub fn signal_key_ready(&mut self, key: &[u8]) {
+        let db = self.client.db;
+        self.shard.blocking.signal(db, key);
+    }
+
+    /// Block the client on `keys` until `deadline_ms` (absolute, 0 = forever): the handler
+    /// found nothing to serve, writes no reply, and returns Ok. Inside a transaction the
+    /// server answers with the timeout reply instead (a transaction never blocks).
+    pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64, on_timeout: crate::client::TimeoutReply) {
+        self.client.block = Some(crate::client::BlockSpec {
+            keys: keys.iter().map(|k| Box::<[u8]>::from(*k)).collect(),
+            deadline_ms,
+            on_timeout,
+        });
+    }
+
     /// The connection's selected database.
     #[inline]
     pub fn db(&self) -> usize {

@@ -13,6 +13,7 @@ pub mod keyspace;
 pub mod long_double;
 pub mod shard;
 pub mod slot;
+pub mod types;
 pub mod value;
 
 pub use client::Client;

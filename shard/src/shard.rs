@@ -14,6 +14,16 @@ pub struct Settings {
     pub shards: usize,
     pub config_file: String,
     pub maxclients: u64,
+    /// Compact-encoding thresholds, as Redis's config keys of the same names.
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
+    /// Positive: entries per list node; negative: node size limit -1..-5 = 4..64 KiB.
+    pub list_max_listpack_size: i64,
 }
 
 impl Default for Settings {
@@ -24,6 +34,14 @@ impl Default for Settings {
             shards: 1,
             config_file: String::new(),
             maxclients: 10000,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
         }
     }
 }
@@ -81,8 +99,57 @@ pub struct Shard {
     pub started_ms: u64,
     /// Set by SHUTDOWN; the event loop stops every shard.
     pub shutdown_requested: bool,
+    /// Keys that blocked clients wait on, and which of them got data.
+    pub blocking: BlockingKeys,
     rng: u64,
     expire_cursor: ExpireCursor,
+}
+
+/// The shard's side of blocking commands (BLPOP, BZPOPMIN, ...): which keys have clients
+/// waiting, and which of those received data since the server last looked. The server
+/// keeps the waiting clients themselves; handlers only signal.
+#[derive(Debug, Default)]
+pub struct BlockingKeys {
+    /// (db, key) -> number of clients waiting on it.
+    watched: hashbrown::HashMap<(usize, Box<[u8]>), u32, ahash::RandomState>,
+    /// Watched keys that received data, in order, each once.
+    ready: Vec<(usize, Box<[u8]>)>,
+}
+
+impl BlockingKeys {
+    pub fn watch(&mut self, db: usize, key: &[u8]) {
+        *self.watched.entry((db, key.into())).or_insert(0) += 1;
+    }
+
+    pub fn unwatch(&mut self, db: usize, key: &[u8]) {
+        let id = (db, Box::<[u8]>::from(key));
+        if let Some(count) = self.watched.get_mut(&id) {
+            *count -= 1;
+            if *count == 0 {
+                self.watched.remove(&id);
+            }
+        }
+    }
+
+    /// A key got elements: if anyone waits on it, remember it for the server.
+    #[inline]
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        let id = (db, Box::<[u8]>::from(key));
+        if self.watched.contains_key(&id) && !self.ready.contains(&id) {
+            self.ready.push(id);
+        }
+    }
+
+    pub fn take_ready(&mut self) -> Vec<(usize, Box<[u8]>)> {
+        std::mem::take(&mut self.ready)
+    }
+
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
 }
 
 impl Shard {
@@ -100,6 +167,7 @@ impl Shard {
             settings,
             started_ms: 0,
             shutdown_requested: false,
+            blocking: BlockingKeys::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
         }

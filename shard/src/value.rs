@@ -1,6 +1,8 @@
 //! Stored values. An [`Entry`] is what one key maps to: the value, its expiry and an access
 //! stamp kept for the LRU/LFU eviction of a later issue.
 
+use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
+
 /// Longest string kept inline in the entry, without its own allocation.
 pub const INLINE_CAP: usize = 22;
 /// Redis keeps strings up to this length "embstr"-encoded; OBJECT ENCODING reports the same.
@@ -112,10 +114,33 @@ impl StrValue {
     }
 }
 
-/// A value of any type. Collection types arrive with the data-types issue.
+/// A value of any type. Collections are boxed so every entry stays small.
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(StrValue),
+    List(Box<ListValue>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
+}
+
+macro_rules! typed_access {
+    ($get:ident, $get_mut:ident, $variant:ident, $ty:ty) => {
+        /// The value as this type, or WRONGTYPE.
+        pub fn $get(&self) -> Result<&$ty, crate::error::CmdError> {
+            match self {
+                Value::$variant(v) => Ok(v),
+                _ => Err(crate::error::CmdError::WrongType),
+            }
+        }
+
+        pub fn $get_mut(&mut self) -> Result<&mut $ty, crate::error::CmdError> {
+            match self {
+                Value::$variant(v) => Ok(v),
+                _ => Err(crate::error::CmdError::WrongType),
+            }
+        }
+    };
 }
 
 impl Value {
@@ -123,39 +148,41 @@ impl Value {
         Value::Str(StrValue::from_bytes(bytes))
     }
 
-    /// The string inside, or WRONGTYPE.
-    #[allow(unreachable_patterns)] // other types arrive with the data-types issue
-    pub fn as_str(&self) -> Result<&StrValue, crate::error::CmdError> {
-        match self {
-            Value::Str(s) => Ok(s),
-            _ => Err(crate::error::CmdError::WrongType),
-        }
-    }
-
-    #[allow(unreachable_patterns)]
-    pub fn as_str_mut(&mut self) -> Result<&mut StrValue, crate::error::CmdError> {
-        match self {
-            Value::Str(s) => Ok(s),
-            _ => Err(crate::error::CmdError::WrongType),
-        }
-    }
+    typed_access!(as_str, as_str_mut, Str, StrValue);
+    typed_access!(as_list, as_list_mut, List, ListValue);
+    typed_access!(as_hash, as_hash_mut, Hash, HashValue);
+    typed_access!(as_set, as_set_mut, Set, SetValue);
+    typed_access!(as_zset, as_zset_mut, ZSet, ZSetValue);
 
     /// TYPE's answer.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
+    /// Heap bytes this value owns beyond the entry itself.
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(v) => std::mem::size_of_val(&**v) + v.heap_size(),
+            Value::Hash(v) => std::mem::size_of_val(&**v) + v.heap_size(),
+            Value::Set(v) => std::mem::size_of_val(&**v) + v.heap_size(),
+            Value::ZSet(v) => std::mem::size_of_val(&**v) + v.heap_size(),
         }
     }
 }

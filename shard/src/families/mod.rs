@@ -1,9 +1,15 @@
 //! Command families, one file per Redis command group (as Redis's `t_*.c` files).
 
+pub mod bitmaps;
 pub mod connection;
+pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::command::CommandSpec;
 
@@ -13,6 +19,12 @@ pub static ALL: &[&[CommandSpec]] = &[
     server::COMMANDS,
     strings::COMMANDS,
     keys::COMMANDS,
+    hashes::COMMANDS,
+    lists::COMMANDS,
+    sets::COMMANDS,
+    zsets::COMMANDS,
+    bitmaps::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 #[cfg(test)]

@@ -507,6 +507,20 @@ fn config_params(shard: &Shard) -> Vec<(&'static str, String)> {
         ("lfu-log-factor", "10".into()),
         ("lfu-decay-time", "1".into()),
         ("shards", s.shards.to_string()),
+        ("hash-max-listpack-entries", s.hash_max_listpack_entries.to_string()),
+        ("hash-max-listpack-value", s.hash_max_listpack_value.to_string()),
+        ("hash-max-ziplist-entries", s.hash_max_listpack_entries.to_string()),
+        ("hash-max-ziplist-value", s.hash_max_listpack_value.to_string()),
+        ("set-max-intset-entries", s.set_max_intset_entries.to_string()),
+        ("set-max-listpack-entries", s.set_max_listpack_entries.to_string()),
+        ("set-max-listpack-value", s.set_max_listpack_value.to_string()),
+        ("zset-max-listpack-entries", s.zset_max_listpack_entries.to_string()),
+        ("zset-max-listpack-value", s.zset_max_listpack_value.to_string()),
+        ("zset-max-ziplist-entries", s.zset_max_listpack_entries.to_string()),
+        ("zset-max-ziplist-value", s.zset_max_listpack_value.to_string()),
+        ("list-max-listpack-size", s.list_max_listpack_size.to_string()),
+        ("list-max-ziplist-size", s.list_max_listpack_size.to_string()),
+        ("list-compress-depth", "0".into()),
     ]
 }
 
@@ -544,6 +558,37 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+fn write_index_search(reply: &mut protocol::Reply<'_>, index: i64) {
+    reply.map(2);
+    reply.bulk(b"type");
+    reply.bulk(b"index");
+    reply.bulk(b"spec");
+    reply.map(1);
+    reply.bulk(b"index");
+    reply.integer(index);
+}
+
+/// One key spec of COMMAND INFO: keys from `index`, a range to `lastkey` (relative).
+fn write_range_key_spec(reply: &mut protocol::Reply<'_>, index: i64, lastkey: i64, step: i64) {
+    reply.map(4);
+    reply.bulk(b"flags");
+    reply.set(0);
+    reply.bulk(b"begin_search");
+    write_index_search(reply, index);
+    reply.bulk(b"find_keys");
+    reply.map(2);
+    reply.bulk(b"type");
+    reply.bulk(b"range");
+    reply.bulk(b"spec");
+    reply.map(3);
+    reply.bulk(b"lastkey");
+    reply.integer(lastkey);
+    reply.bulk(b"keystep");
+    reply.integer(step);
+    reply.bulk(b"limit");
+    reply.integer(0);
+}
+
 fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
     let table = CommandTable::get();
     reply.array(10);
@@ -571,33 +616,31 @@ fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
         KeySpec::None => reply.array(0),
         KeySpec::Range { first, last, step } => {
             reply.array(1);
+            let lastkey = if last < 0 { last as i64 } else { last as i64 - first as i64 };
+            write_range_key_spec(reply, first as i64, lastkey, step as i64);
+        }
+        KeySpec::Numkeys { numkeys_at, also } => {
+            reply.array(1 + also.is_some() as usize);
+            if let Some(index) = also {
+                write_range_key_spec(reply, index as i64, 0, 1);
+            }
             reply.map(4);
             reply.bulk(b"flags");
             reply.set(0);
             reply.bulk(b"begin_search");
-            reply.map(2);
-            reply.bulk(b"type");
-            reply.bulk(b"index");
-            reply.bulk(b"spec");
-            reply.map(1);
-            reply.bulk(b"index");
-            reply.integer(first as i64);
+            write_index_search(reply, numkeys_at as i64);
             reply.bulk(b"find_keys");
             reply.map(2);
             reply.bulk(b"type");
-            reply.bulk(b"range");
+            reply.bulk(b"keynum");
             reply.bulk(b"spec");
             reply.map(3);
-            reply.bulk(b"lastkey");
-            reply.integer(if last < 0 {
-                last as i64
-            } else {
-                last as i64 - first as i64
-            });
-            reply.bulk(b"keystep");
-            reply.integer(step as i64);
-            reply.bulk(b"limit");
+            reply.bulk(b"keynumidx");
             reply.integer(0);
+            reply.bulk(b"firstkey");
+            reply.integer(1);
+            reply.bulk(b"keystep");
+            reply.integer(1);
         }
     }
     let subs: Vec<&CommandSpec> = table.subcommands(spec.name).collect();

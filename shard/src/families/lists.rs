@@ -1,0 +1,5 @@
+//! lists commands. (Placeholder; the data-types work fills it in.)
+
+use crate::command::CommandSpec;
+
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,24 @@
+//! The set type. (Placeholder; the data-types work fills it in.)
+
+#[derive(Clone, Debug, Default)]
+pub struct SetValue {}
+
+impl SetValue {
+    /// OBJECT ENCODING's answer.
+    pub fn encoding(&self) -> &'static str {
+        "hashtable"
+    }
+
+    /// Heap bytes owned (MEMORY USAGE, accounting).
+    pub fn heap_size(&self) -> usize {
+        0
+    }
+
+    pub fn len(&self) -> usize {
+        0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

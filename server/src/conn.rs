@@ -88,6 +88,15 @@ impl ReplyQueue {
     }
 }
 
+/// Where a blocked connection waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockedAt {
+    /// In this shard's registry, under this id.
+    Here(u64),
+    /// On another shard (its command was forwarded there).
+    Shard(usize),
+}
+
 pub struct Conn {
     pub fd: libc::c_int,
     pub generation: u32,
@@ -106,8 +115,12 @@ pub struct Conn {
     /// Its cancellation (back-pressure) was requested.
     pub recv_cancelling: bool,
     pub send_armed: bool,
-    /// A transaction this connection started is running; input waits.
-    pub in_tx: bool,
+    /// Input waits until the reply with this sequence number arrives: a transaction this
+    /// connection started, or a blocking command (Redis runs nothing else for a blocked
+    /// client).
+    pub waiting_for: Option<u64>,
+    /// Where this connection is blocked (BLPOP...), so a disconnect can unblock it.
+    pub blocked_at: Option<BlockedAt>,
     /// The peer closed or a fatal error happened: close once in-flight I/O completes.
     pub closing: bool,
     /// Waiting in the shard's stalled list (the shard is held by a transaction).
@@ -129,7 +142,8 @@ impl Conn {
             recv_armed: false,
             recv_cancelling: false,
             send_armed: false,
-            in_tx: false,
+            waiting_for: None,
+            blocked_at: None,
             closing: false,
             stalled: false,
         }
@@ -142,7 +156,9 @@ impl Conn {
 
     /// Whether the connection can be freed: closing and no kernel operation holds its buffers.
     pub fn can_free(&self) -> bool {
-        self.closing && !self.recv_armed && !self.send_armed && !self.in_tx
+        // A reply still on its way (transaction, forwarded command) is dropped on arrival:
+        // deliveries check the connection's generation.
+        self.closing && !self.recv_armed && !self.send_armed
     }
 }
 

@@ -136,6 +136,8 @@ pub enum Request {
     Op { tx: TxId, index: u32, op: ShardOp },
     /// The transaction is done with this shard.
     Unlock { tx: TxId },
+    /// A connection blocked here (by a forwarded BLPOP...) went away.
+    Unblock { conn: ConnToken },
 }
 
 #[derive(Debug)]

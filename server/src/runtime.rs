@@ -2,7 +2,7 @@
 //! timer and its cross-shard eventfd; its keyspace; its connections; and the coordination of
 //! the transactions its clients start.
 
-use crate::conn::{Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
+use crate::conn::{BlockedAt, Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
 use crate::mesh::Endpoint;
 use crate::message::{
     ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
@@ -40,6 +40,8 @@ fn user_data(kind: u64, index: u32) -> u64 {
 
 /// Active expiry runs every tick, as Redis's `hz 10`.
 const TICK: Duration = Duration::from_millis(100);
+/// Tick while clients are blocked with a timeout.
+const BLOCKED_TICK: Duration = Duration::from_millis(10);
 /// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
 const EXPIRE_BUDGET: Duration = Duration::from_millis(25);
 
@@ -101,6 +103,12 @@ pub struct Runtime {
     local_responses: VecDeque<Response>,
     /// A released lock waits for stalled connections to run before the next holder.
     grant_deferred: bool,
+    /// Clients parked by blocking commands, by id; FIFO queues of ids per (db, key); and
+    /// their deadlines in order.
+    blocked: HashMap<u64, Blocked>,
+    block_queues: HashMap<(usize, Box<[u8]>), VecDeque<u64>>,
+    block_deadlines: std::collections::BTreeSet<(u64, u64)>,
+    next_block_id: u64,
     eventfd_buf: Box<[u8; 8]>,
     eventfd_armed: bool,
     timer_spec: Box<types::Timespec>,
@@ -142,6 +150,10 @@ impl Runtime {
             local_requests: VecDeque::new(),
             local_responses: VecDeque::new(),
             grant_deferred: false,
+            blocked: HashMap::new(),
+            block_queues: HashMap::new(),
+            block_deadlines: std::collections::BTreeSet::new(),
+            next_block_id: 0,
             eventfd_buf: Box::new([0; 8]),
             eventfd_armed: false,
             timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
@@ -182,6 +194,13 @@ impl Runtime {
     }
 
     fn arm_timer(&mut self) {
+        // Blocked clients with a timeout need finer ticks than the expiry cycle.
+        let interval = if self.block_deadlines.is_empty() {
+            TICK
+        } else {
+            BLOCKED_TICK
+        };
+        *self.timer_spec = types::Timespec::new().nsec(interval.as_nanos() as u32);
         let entry = opcode::Timeout::new(&*self.timer_spec as *const types::Timespec)
             .build()
             .user_data(user_data(KIND_TIMER, 0));
@@ -236,6 +255,12 @@ impl Runtime {
                 }
                 // The grant may have queued a local message.
                 self.drain_messages();
+            }
+            if self.shard.blocking.has_ready() {
+                self.serve_blocked();
+            }
+            if !self.block_deadlines.is_empty() {
+                self.expire_blocked();
             }
             if self.shard.shutdown_requested {
                 SHUTDOWN.store(true, Ordering::SeqCst);
@@ -314,7 +339,11 @@ impl Runtime {
     }
 
     fn on_tick(&mut self) {
+        self.expire_blocked();
         let start = Instant::now();
+        if start.duration_since(self.last_expire) < TICK / 2 {
+            return;
+        }
         self.last_expire = start;
         loop {
             let (checked, expired) = self.shard.active_expire_step(200);
@@ -497,7 +526,10 @@ impl Runtime {
                 self.push_sqe(entry);
                 return;
             }
-            if conn.client.close_after_reply && !conn.replies.has_waiting() && !conn.in_tx {
+            if conn.client.close_after_reply
+                && !conn.replies.has_waiting()
+                && conn.waiting_for.is_none()
+            {
                 conn.closing = true;
             }
         }
@@ -517,6 +549,15 @@ impl Runtime {
 
     fn free_connection(&mut self, index: u32) {
         if let Some(conn) = self.conns[index as usize].take() {
+            if let Some(blocked_at) = conn.blocked_at {
+                self.unblock_connection(
+                    ConnToken {
+                        index,
+                        generation: conn.generation,
+                    },
+                    blocked_at,
+                );
+            }
             // SAFETY: closing a socket we own, with no io_uring operation in flight on it.
             unsafe { libc::close(conn.fd) };
             self.free_slots.push(index);
@@ -537,7 +578,7 @@ impl Runtime {
         let mut spans = std::mem::take(&mut self.spans);
         let mut scratch = std::mem::take(&mut self.scratch);
         loop {
-            if conn.in_tx || conn.closing || conn.client.close_after_reply {
+            if conn.waiting_for.is_some() || conn.closing || conn.client.close_after_reply {
                 break;
             }
             if self.lock.holder.is_some() || self.grant_deferred {
@@ -553,7 +594,8 @@ impl Runtime {
                 need,
                 client,
                 replies,
-                in_tx,
+                waiting_for,
+                blocked_at,
                 ..
             } = &mut conn;
             let unread = &rbuf[*read_pos..];
@@ -585,7 +627,7 @@ impl Runtime {
                             .iter()
                             .map(|span| span.slice(unread, &scratch))
                             .collect();
-                        self.dispatch(token, client, replies, in_tx, &args);
+                        self.dispatch(token, client, replies, (waiting_for, blocked_at), &args);
                     }
                     *read_pos += consumed;
                 }
@@ -630,7 +672,7 @@ impl Runtime {
         token: ConnToken,
         client: &mut Client,
         replies: &mut crate::conn::ReplyQueue,
-        in_tx: &mut bool,
+        (waiting_for, blocked_at): (&mut Option<u64>, &mut Option<BlockedAt>),
         args: &[&[u8]],
     ) {
         let spec = match CommandTable::get().resolve(args) {
@@ -658,28 +700,37 @@ impl Runtime {
         };
         let plan = match spec.routing {
             Routing::Local => None,
-            Routing::Keys(merge) => match single_owner(&mut spec.keys.key_indexes(args).into_iter()) {
-                Some(Some(owner)) if owner != me => {
-                    return self.forward(owner, spec, client, replies, args)
+            Routing::Keys(merge) => {
+                match single_owner(&mut spec.keys.key_indexes(args).into_iter()) {
+                    Some(Some(owner)) if owner != me => {
+                        return self.forward(
+                            owner,
+                            spec,
+                            client,
+                            replies,
+                            (waiting_for, blocked_at),
+                            args,
+                        )
+                    }
+                    Some(_) => None,
+                    None if merge == Merge::Single => Some(tx::gather_plan(
+                        spec,
+                        client.db,
+                        client.resp3,
+                        self.shard.now_ms,
+                        args,
+                        slots,
+                    )),
+                    None => Some(Plan::split(
+                        spec,
+                        merge,
+                        client.db,
+                        client.resp3,
+                        args,
+                        slots,
+                    )),
                 }
-                Some(_) => None,
-                None if merge == Merge::Single => Some(tx::gather_plan(
-                    spec,
-                    client.db,
-                    client.resp3,
-                    self.shard.now_ms,
-                    args,
-                    slots,
-                )),
-                None => Some(Plan::split(
-                    spec,
-                    merge,
-                    client.db,
-                    client.resp3,
-                    args,
-                    slots,
-                )),
-            },
+            }
             Routing::AllShards(merge) if shards > 1 => Some(tx::all_shards_plan(
                 spec,
                 merge,
@@ -693,7 +744,14 @@ impl Runtime {
                 match self.coordinated_plan(coordinator, spec, client, args, &single_owner) {
                     Ok(Route::Here) => None,
                     Ok(Route::Forward(owner)) => {
-                        return self.forward(owner, spec, client, replies, args)
+                        return self.forward(
+                            owner,
+                            spec,
+                            client,
+                            replies,
+                            (waiting_for, blocked_at),
+                            args,
+                        )
                     }
                     Ok(Route::Plan(plan, shards)) => Some((plan, shards)),
                     Err(err) => {
@@ -706,6 +764,15 @@ impl Runtime {
         match plan {
             None => {
                 self.shard.execute(spec, client, args, replies.local());
+                if let Some(block) = client.block.take() {
+                    // Nothing to serve: park the client; its reply keeps its place.
+                    let seq = replies.reserve();
+                    *waiting_for = Some(seq);
+                    let origin = BlockedOrigin::Local { conn: token, seq };
+                    let id =
+                        self.register_block(origin, spec, client.db, client.resp3, args, block);
+                    *blocked_at = Some(BlockedAt::Here(id));
+                }
             }
             Some((plan, shards)) => {
                 let lock = !matches!(
@@ -719,7 +786,7 @@ impl Runtime {
                 );
                 self.shard.stats.commands_processed += 1;
                 client.last_command = spec.name;
-                self.start_tx(token, replies, in_tx, plan, shards, lock);
+                self.start_tx(token, replies, waiting_for, plan, shards, lock);
             }
         }
     }
@@ -868,6 +935,7 @@ impl Runtime {
         spec: &'static CommandSpec,
         client: &mut Client,
         replies: &mut crate::conn::ReplyQueue,
+        (waiting_for, blocked_at): (&mut Option<u64>, &mut Option<BlockedAt>),
         args: &[&[u8]],
     ) {
         let seq = replies.reserve();
@@ -876,6 +944,12 @@ impl Runtime {
         self.forwards[owner]
             .get_or_insert_with(PackedCommands::default)
             .push(spec, client.db, client.resp3, seq, args);
+        if spec.has(shard::command::flags::BLOCKING) {
+            // It may block on its owner: like a blocked Redis client, run nothing else
+            // until it answers.
+            *waiting_for = Some(seq);
+            *blocked_at = Some(BlockedAt::Shard(owner));
+        }
     }
 
     // ---- transactions: the coordinator side ----
@@ -884,7 +958,7 @@ impl Runtime {
         &mut self,
         token: ConnToken,
         replies: &mut crate::conn::ReplyQueue,
-        in_tx: &mut bool,
+        waiting_for: &mut Option<u64>,
         plan: Plan,
         mut shards: Vec<ShardId>,
         lock: bool,
@@ -892,7 +966,7 @@ impl Runtime {
         // Forwarded commands that precede the transaction reach each shard before it.
         self.flush_forwards(token);
         let seq = replies.reserve();
-        *in_tx = true;
+        *waiting_for = Some(seq);
         shards.sort_unstable();
         shards.dedup();
         if !lock {
@@ -986,7 +1060,7 @@ impl Runtime {
                 for &shard in &state.shards {
                     self.send_request(shard, Request::Unlock { tx });
                 }
-                self.deliver(state.conn, state.seq, &reply, true);
+                self.deliver(state.conn, state.seq, &reply);
             }
         }
     }
@@ -1011,7 +1085,7 @@ impl Runtime {
     }
 
     /// Put a reply in its place in a connection's reply stream.
-    fn deliver(&mut self, token: ConnToken, seq: u64, reply: &[u8], ends_tx: bool) {
+    fn deliver(&mut self, token: ConnToken, seq: u64, reply: &[u8]) {
         let Some(conn) = self.conns[token.index as usize].as_mut() else {
             return;
         };
@@ -1020,9 +1094,10 @@ impl Runtime {
         }
         conn.replies.fill(seq, reply);
         self.dirty.push(token.index);
-        if ends_tx {
-            conn.in_tx = false;
-            // Input that waited behind the transaction runs now.
+        if conn.waiting_for == Some(seq) {
+            conn.waiting_for = None;
+            conn.blocked_at = None;
+            // Input that waited behind the transaction or blocking command runs now.
             self.process_input(token.index);
             self.arm_recv(token.index);
         }
@@ -1076,7 +1151,7 @@ impl Runtime {
                 let mut start = 0usize;
                 for &(seq, end) in &replies.ends {
                     let end = end as usize;
-                    self.deliver(conn, seq, &replies.bytes[start..end], false);
+                    self.deliver(conn, seq, &replies.bytes[start..end]);
                     start = end;
                 }
             }
@@ -1112,14 +1187,27 @@ impl Runtime {
                 let result = self.execute_op(op);
                 self.send_response(tx.origin as ShardId, Response::OpDone { tx, index, result });
             }
+            Request::Unblock { conn } => {
+                let ids: Vec<u64> = self
+                    .blocked
+                    .iter()
+                    .filter(|(_, b)| matches!(b.origin, BlockedOrigin::Remote { shard, conn: c, .. } if shard == from && c == conn))
+                    .map(|(&id, _)| id)
+                    .collect();
+                for id in ids {
+                    self.unregister_block(id);
+                }
+            }
             Request::Forward { conn, commands } => {
                 if self.lock.holder.is_some() {
                     self.parked
                         .push_back((from, Request::Forward { conn, commands }));
                     return;
                 }
-                let replies = self.run_commands(&commands);
-                self.send_response(from, Response::Forwarded { conn, replies });
+                let replies = self.run_commands(&commands, Some((from, conn)));
+                if !replies.ends.is_empty() {
+                    self.send_response(from, Response::Forwarded { conn, replies });
+                }
             }
         }
     }
@@ -1159,21 +1247,188 @@ impl Runtime {
         }
     }
 
-    fn run_commands(&mut self, commands: &PackedCommands) -> PackedReplies {
+    /// Run packed commands. Forwarded ones (`origin` = the connection's shard and token) may
+    /// block: they are parked here and answered later; inside a transaction they can't.
+    fn run_commands(
+        &mut self,
+        commands: &PackedCommands,
+        origin: Option<(ShardId, ConnToken)>,
+    ) -> PackedReplies {
         let mut replies = PackedReplies::default();
+        let mut parked = Vec::new();
         let shard = &mut self.shard;
         commands.for_each(|command, args| {
             let mut client = Client::detached(command.db as usize, command.resp3);
             shard.execute(command.spec, &mut client, args, &mut replies.bytes);
-            replies.ends.push((command.seq, replies.bytes.len() as u32));
+            match client.block.take() {
+                Some(block) if origin.is_some() => {
+                    let owned: Vec<Box<[u8]>> =
+                        args.iter().map(|a| Box::<[u8]>::from(*a)).collect();
+                    parked.push((
+                        command.spec,
+                        command.db,
+                        command.resp3,
+                        command.seq,
+                        owned,
+                        block,
+                    ));
+                }
+                Some(block) => {
+                    tx::write_timeout_reply(&mut replies.bytes, command.resp3, block.on_timeout);
+                    replies.ends.push((command.seq, replies.bytes.len() as u32));
+                }
+                None => replies.ends.push((command.seq, replies.bytes.len() as u32)),
+            }
         });
+        if let Some((shard_id, conn)) = origin {
+            for (spec, db, resp3, seq, args, block) in parked {
+                let args: Vec<&[u8]> = args.iter().map(|a| &**a).collect();
+                let origin = BlockedOrigin::Remote {
+                    shard: shard_id,
+                    conn,
+                    seq,
+                };
+                self.register_block(origin, spec, db as usize, resp3, &args, block);
+            }
+        }
         replies
+    }
+
+    // ---- blocking commands ----
+
+    fn register_block(
+        &mut self,
+        origin: BlockedOrigin,
+        spec: &'static CommandSpec,
+        db: usize,
+        resp3: bool,
+        args: &[&[u8]],
+        block: shard::client::BlockSpec,
+    ) -> u64 {
+        self.next_block_id += 1;
+        let id = self.next_block_id;
+        for key in &block.keys {
+            self.shard.blocking.watch(db, key);
+            self.block_queues
+                .entry((db, key.clone()))
+                .or_default()
+                .push_back(id);
+        }
+        if block.deadline_ms != 0 {
+            self.block_deadlines.insert((block.deadline_ms, id));
+        }
+        let args = args.iter().map(|a| Box::<[u8]>::from(*a)).collect();
+        self.blocked.insert(
+            id,
+            Blocked {
+                origin,
+                spec,
+                db,
+                resp3,
+                args,
+                block,
+            },
+        );
+        id
+    }
+
+    fn unregister_block(&mut self, id: u64) -> Option<Blocked> {
+        let blocked = self.blocked.remove(&id)?;
+        for key in &blocked.block.keys {
+            self.shard.blocking.unwatch(blocked.db, key);
+            let queue_key = (blocked.db, key.clone());
+            if let Some(queue) = self.block_queues.get_mut(&queue_key) {
+                queue.retain(|&other| other != id);
+                if queue.is_empty() {
+                    self.block_queues.remove(&queue_key);
+                }
+            }
+        }
+        if blocked.block.deadline_ms != 0 {
+            self.block_deadlines
+                .remove(&(blocked.block.deadline_ms, id));
+        }
+        Some(blocked)
+    }
+
+    fn answer_blocked(&mut self, origin: BlockedOrigin, reply: Vec<u8>) {
+        match origin {
+            BlockedOrigin::Local { conn, seq } => self.deliver(conn, seq, &reply),
+            BlockedOrigin::Remote { shard, conn, seq } => {
+                let ends = vec![(seq, reply.len() as u32)];
+                let replies = PackedReplies { bytes: reply, ends };
+                self.send_response(shard, Response::Forwarded { conn, replies });
+            }
+        }
+    }
+
+    /// Serve clients blocked on keys that got data, first blocked first served, as Redis
+    /// does: each runs its command again; one that still finds nothing keeps its place.
+    fn serve_blocked(&mut self) {
+        for _ in 0..64 {
+            let ready = self.shard.blocking.take_ready();
+            if ready.is_empty() {
+                return;
+            }
+            for (db, key) in ready {
+                while let Some(&id) = self
+                    .block_queues
+                    .get(&(db, key.clone()))
+                    .and_then(|q| q.front())
+                {
+                    let Some(blocked) = self.blocked.get(&id) else {
+                        break;
+                    };
+                    let mut client = Client::detached(blocked.db, blocked.resp3);
+                    let args: Vec<&[u8]> = blocked.args.iter().map(|a| &**a).collect();
+                    let mut out = Vec::new();
+                    let spec = blocked.spec;
+                    self.shard.execute(spec, &mut client, &args, &mut out);
+                    if client.block.is_some() {
+                        break;
+                    }
+                    if let Some(blocked) = self.unregister_block(id) {
+                        self.answer_blocked(blocked.origin, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answer blocked clients whose timeout passed.
+    fn expire_blocked(&mut self) {
+        let now = self.shard.now_ms;
+        while let Some(&(deadline, id)) = self.block_deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            match self.unregister_block(id) {
+                Some(blocked) => {
+                    let mut out = Vec::new();
+                    tx::write_timeout_reply(&mut out, blocked.resp3, blocked.block.on_timeout);
+                    self.answer_blocked(blocked.origin, out);
+                }
+                None => {
+                    self.block_deadlines.remove(&(deadline, id));
+                }
+            }
+        }
+    }
+
+    /// A connection that was blocked went away.
+    fn unblock_connection(&mut self, conn: ConnToken, blocked_at: BlockedAt) {
+        match blocked_at {
+            BlockedAt::Here(id) => {
+                self.unregister_block(id);
+            }
+            BlockedAt::Shard(owner) => self.send_request(owner, Request::Unblock { conn }),
+        }
     }
 
     fn execute_op(&mut self, op: ShardOp) -> OpResult {
         let now = self.shard.now_ms;
         match op {
-            ShardOp::Run { commands } => OpResult::Replies(self.run_commands(&commands)),
+            ShardOp::Run { commands } => OpResult::Replies(self.run_commands(&commands, None)),
             ShardOp::TakeEntry { db, key, remove } => {
                 let entry = if remove {
                     self.shard.keyspace.remove(db as usize, &key, now)
@@ -1250,6 +1505,29 @@ impl Runtime {
 
 /// The one shard owning all the given keys: `Some(None)` for no keys, `None` if several.
 type OwnerFinder<'a> = dyn Fn(&mut dyn Iterator<Item = usize>) -> Option<Option<ShardId>> + 'a;
+
+/// Who waits for a blocked command's reply.
+#[derive(Debug, Clone, Copy)]
+enum BlockedOrigin {
+    /// A connection of this shard, at this place in its reply stream.
+    Local { conn: ConnToken, seq: u64 },
+    /// A connection of another shard that forwarded the command.
+    Remote {
+        shard: ShardId,
+        conn: ConnToken,
+        seq: u64,
+    },
+}
+
+/// A client parked by a blocking command, with what it needs to run it again.
+struct Blocked {
+    origin: BlockedOrigin,
+    spec: &'static CommandSpec,
+    db: usize,
+    resp3: bool,
+    args: Vec<Box<[u8]>>,
+    block: shard::client::BlockSpec,
+}
 
 enum Route {
     Here,

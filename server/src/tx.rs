@@ -92,8 +92,10 @@ pub enum Plan {
         started: bool,
         random: u64,
     },
-    /// A read-only command over keys on several shards (LCS): copy the entries to the
-    /// coordinator (while holding their shards) and run the command on that copy.
+    /// A command over keys on several shards that is not split (LCS, SINTERSTORE, SMOVE,
+    /// LMOVE, ZUNIONSTORE, BITOP, ...): copy its keys' entries to the coordinator while
+    /// holding their shards, run the command on the copies, and (for writes) put every key's
+    /// new state back. Atomic, and generic: no command needs its own cross-shard code.
     Gather {
         spec: &'static CommandSpec,
         db: u8,
@@ -102,6 +104,8 @@ pub enum Plan {
         args: Vec<Vec<u8>>,
         keys: Vec<(ShardId, Box<[u8]>)>,
         started: bool,
+        /// The reply, kept while the writes go back.
+        reply: Option<Vec<u8>>,
     },
 }
 
@@ -553,6 +557,7 @@ impl Plan {
                 args,
                 keys,
                 started,
+                reply,
             } => {
                 if !std::mem::replace(started, true) {
                     return Step::Ops(
@@ -570,6 +575,10 @@ impl Plan {
                             .collect(),
                     );
                 }
+                if let Some(reply) = reply.take() {
+                    // The writes are back on their shards.
+                    return Step::Done(reply);
+                }
                 let mut scratch = shard::Shard::standalone();
                 scratch.now_ms = *now_ms;
                 for ((_, key), result) in keys.iter().zip(results) {
@@ -581,7 +590,37 @@ impl Plan {
                 let arg_slices: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
                 let mut out = Vec::new();
                 scratch.execute(spec, &mut client, &arg_slices, &mut out);
-                Step::Done(out)
+                if let Some(block) = client.block.take() {
+                    // Keys on several shards: nothing to serve right now, and a transaction
+                    // does not block (as inside MULTI), so it answers like a timeout.
+                    out.clear();
+                    write_timeout_reply(&mut out, *resp3, block.on_timeout);
+                }
+                if !spec.has(shard::command::flags::WRITE) {
+                    return Step::Done(out);
+                }
+                // Write every key back: its new entry, or its deletion.
+                let ops = keys
+                    .iter()
+                    .map(|(shard, key)| {
+                        let op = match scratch.keyspace.remove(*db as usize, key, *now_ms) {
+                            Some(entry) => ShardOp::PutEntry {
+                                db: *db,
+                                key: key.clone(),
+                                entry: Box::new(entry),
+                                only_if_absent: false,
+                            },
+                            None => ShardOp::TakeEntry {
+                                db: *db,
+                                key: key.clone(),
+                                remove: true,
+                            },
+                        };
+                        (*shard, op)
+                    })
+                    .collect();
+                *reply = Some(out);
+                Step::Ops(ops)
             }
             Plan::RandomKey {
                 resp3,
@@ -651,6 +690,8 @@ pub fn put_entry(
     if expire_at != shard::value::NO_EXPIRE {
         shard.keyspace.set_expire(db, key, expire_at, now);
     }
+    // A list or sorted set arriving here may be what a blocked client waits for.
+    shard.blocking.signal(db, key);
     true
 }
 
@@ -771,9 +812,23 @@ pub fn gather_plan(
             args,
             keys,
             started: false,
+            reply: None,
         },
         shards,
     )
+}
+
+/// What a blocking command answers when its timeout passes (or when it cannot block).
+pub fn write_timeout_reply(
+    out: &mut Vec<u8>,
+    resp3: bool,
+    on_timeout: shard::client::TimeoutReply,
+) {
+    let mut reply = Reply::new(out, resp3);
+    match on_timeout {
+        shard::client::TimeoutReply::NullArray => reply.null_array(),
+        shard::client::TimeoutReply::NullBulk => reply.null(),
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod config;
 mod conn;
+mod locks;
 mod mesh;
 mod message;
 mod recv_buffers;

@@ -130,8 +130,11 @@ pub enum Request {
         conn: ConnToken,
         commands: PackedCommands,
     },
-    /// Hold this shard for a transaction (granted in arrival order).
-    Lock { tx: TxId },
+    /// Hold these keys (or the whole shard) for a transaction (granted in arrival order).
+    Lock {
+        tx: TxId,
+        set: crate::locks::LockSet,
+    },
     /// One step of a transaction (holding this shard, or lock-free for read-only gathers).
     Op { tx: TxId, index: u32, op: ShardOp },
     /// The transaction is done with this shard.

@@ -3,6 +3,7 @@
 //! the transactions its clients start.
 
 use crate::conn::{BlockedAt, Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
+use crate::locks::{LockSet, LockTable};
 use crate::mesh::Endpoint;
 use crate::message::{
     ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
@@ -57,18 +58,11 @@ struct TxState {
     conn: ConnToken,
     seq: u64,
     plan: Plan,
-    /// Shards to hold, ascending; empty for lock-free gathers.
-    shards: Vec<ShardId>,
+    /// What to hold on which shard, ascending by shard; empty for lock-free gathers.
+    locks: Vec<(ShardId, LockSet)>,
     locks_held: usize,
     results: Vec<Option<OpResult>>,
     outstanding: usize,
-}
-
-/// This shard as a resource transactions hold.
-#[derive(Default)]
-struct ShardLock {
-    holder: Option<TxId>,
-    waiters: VecDeque<TxId>,
 }
 
 pub struct Runtime {
@@ -93,7 +87,7 @@ pub struct Runtime {
     forwards: Vec<Option<PackedCommands>>,
     txs: HashMap<u32, TxState>,
     tx_serial: u32,
-    lock: ShardLock,
+    locks: LockTable,
     /// Requests that arrived while another transaction held this shard.
     parked: VecDeque<(ShardId, Request)>,
     /// Connections waiting for this shard to be free.
@@ -101,8 +95,6 @@ pub struct Runtime {
     /// Messages from this shard to itself (a transaction that includes its own shard).
     local_requests: VecDeque<Request>,
     local_responses: VecDeque<Response>,
-    /// A released lock waits for stalled connections to run before the next holder.
-    grant_deferred: bool,
     /// Clients parked by blocking commands, by id; FIFO queues of ids per (db, key); and
     /// their deadlines in order.
     blocked: HashMap<u64, Blocked>,
@@ -144,12 +136,11 @@ impl Runtime {
             forwards: (0..shards).map(|_| None).collect(),
             txs: HashMap::new(),
             tx_serial: 0,
-            lock: ShardLock::default(),
+            locks: LockTable::default(),
             parked: VecDeque::new(),
             stalled: Vec::new(),
             local_requests: VecDeque::new(),
             local_responses: VecDeque::new(),
-            grant_deferred: false,
             blocked: HashMap::new(),
             block_queues: HashMap::new(),
             block_deadlines: std::collections::BTreeSet::new(),
@@ -247,15 +238,6 @@ impl Runtime {
             }
             self.cqes = cqes;
             let messages = self.drain_messages();
-            if self.grant_deferred {
-                self.resume_stalled();
-                self.grant_deferred = false;
-                if self.lock.holder.is_none() {
-                    self.grant_next();
-                }
-                // The grant may have queued a local message.
-                self.drain_messages();
-            }
             if self.shard.blocking.has_ready() {
                 self.serve_blocked();
             }
@@ -581,13 +563,6 @@ impl Runtime {
             if conn.waiting_for.is_some() || conn.closing || conn.client.close_after_reply {
                 break;
             }
-            if self.lock.holder.is_some() || self.grant_deferred {
-                if !conn.stalled && conn.read_pos < conn.rbuf.len() {
-                    conn.stalled = true;
-                    self.stalled.push(index);
-                }
-                break;
-            }
             let Conn {
                 rbuf,
                 read_pos,
@@ -596,6 +571,7 @@ impl Runtime {
                 replies,
                 waiting_for,
                 blocked_at,
+                stalled,
                 ..
             } = &mut conn;
             let unread = &rbuf[*read_pos..];
@@ -627,7 +603,16 @@ impl Runtime {
                             .iter()
                             .map(|span| span.slice(unread, &scratch))
                             .collect();
-                        self.dispatch(token, client, replies, (waiting_for, blocked_at), &args);
+                        let ran =
+                            self.dispatch(token, client, replies, (waiting_for, blocked_at), &args);
+                        if !ran {
+                            // Its keys are held by a transaction: wait for the release.
+                            if !*stalled {
+                                *stalled = true;
+                                self.stalled.push(index);
+                            }
+                            break;
+                        }
                     }
                     *read_pos += consumed;
                 }
@@ -674,13 +659,13 @@ impl Runtime {
         replies: &mut crate::conn::ReplyQueue,
         (waiting_for, blocked_at): (&mut Option<u64>, &mut Option<BlockedAt>),
         args: &[&[u8]],
-    ) {
+    ) -> bool {
         let spec = match CommandTable::get().resolve(args) {
             Ok(spec) => spec,
             Err(err) => {
                 self.shard.stats.commands_processed += 1;
                 Reply::new(replies.local(), client.resp3).error(err.to_string().as_bytes());
-                return;
+                return true;
             }
         };
         let shards = self.shard.slot_map.shard_count();
@@ -703,14 +688,15 @@ impl Runtime {
             Routing::Keys(merge) => {
                 match single_owner(&mut spec.keys.key_indexes(args).into_iter()) {
                     Some(Some(owner)) if owner != me => {
-                        return self.forward(
+                        self.forward(
                             owner,
                             spec,
                             client,
                             replies,
                             (waiting_for, blocked_at),
                             args,
-                        )
+                        );
+                        return true;
                     }
                     Some(_) => None,
                     None if merge == Merge::Single => Some(tx::gather_plan(
@@ -744,25 +730,35 @@ impl Runtime {
                 match self.coordinated_plan(coordinator, spec, client, args, &single_owner) {
                     Ok(Route::Here) => None,
                     Ok(Route::Forward(owner)) => {
-                        return self.forward(
+                        self.forward(
                             owner,
                             spec,
                             client,
                             replies,
                             (waiting_for, blocked_at),
                             args,
-                        )
+                        );
+                        return true;
                     }
                     Ok(Route::Plan(plan, shards)) => Some((plan, shards)),
                     Err(err) => {
                         Reply::new(replies.local(), client.resp3).error(err.to_string().as_bytes());
-                        return;
+                        return true;
                     }
                 }
             }
         };
         match plan {
             None => {
+                if !self.locks.is_idle()
+                    && spec
+                        .keys
+                        .key_indexes(args)
+                        .iter()
+                        .any(|&i| self.locks.blocks(args[i]))
+                {
+                    return false;
+                }
                 self.shard.execute(spec, client, args, replies.local());
                 if let Some(block) = client.block.take() {
                     // Nothing to serve: park the client; its reply keeps its place.
@@ -786,9 +782,27 @@ impl Runtime {
                 );
                 self.shard.stats.commands_processed += 1;
                 client.last_command = spec.name;
-                self.start_tx(token, replies, waiting_for, plan, shards, lock);
+                let lock_sets = if !lock {
+                    Vec::new()
+                } else if matches!(spec.routing, Routing::AllShards(_)) {
+                    shards.iter().map(|&s| (s, LockSet::Whole)).collect()
+                } else {
+                    let mut sets: Vec<(ShardId, Vec<Box<[u8]>>)> = Vec::new();
+                    for i in spec.keys.key_indexes(args) {
+                        let owner = slots.owner_of_key(args[i]);
+                        match sets.iter_mut().find(|(s, _)| *s == owner) {
+                            Some((_, keys)) => keys.push(args[i].into()),
+                            None => sets.push((owner, vec![args[i].into()])),
+                        }
+                    }
+                    sets.into_iter()
+                        .map(|(s, keys)| (s, LockSet::Keys(keys)))
+                        .collect()
+                };
+                self.start_tx(token, replies, waiting_for, plan, lock_sets);
             }
         }
+        true
     }
 
     fn coordinated_plan(
@@ -960,39 +974,35 @@ impl Runtime {
         replies: &mut crate::conn::ReplyQueue,
         waiting_for: &mut Option<u64>,
         plan: Plan,
-        mut shards: Vec<ShardId>,
-        lock: bool,
+        mut locks: Vec<(ShardId, LockSet)>,
     ) {
         // Forwarded commands that precede the transaction reach each shard before it.
         self.flush_forwards(token);
         let seq = replies.reserve();
         *waiting_for = Some(seq);
-        shards.sort_unstable();
-        shards.dedup();
-        if !lock {
-            shards.clear();
-        }
+        // Ascending shard order: two transactions never wait on each other in a cycle.
+        locks.sort_unstable_by_key(|(shard, _)| *shard);
         self.tx_serial = self.tx_serial.wrapping_add(1);
         let serial = self.tx_serial;
         let tx = TxId {
             origin: self.me() as u32,
             serial,
         };
-        let first = shards.first().copied();
+        let first = locks.first().cloned();
         self.txs.insert(
             serial,
             TxState {
                 conn: token,
                 seq,
                 plan,
-                shards,
+                locks,
                 locks_held: 0,
                 results: Vec::new(),
                 outstanding: 0,
             },
         );
         match first {
-            Some(shard) => self.send_request(shard, Request::Lock { tx }),
+            Some((shard, set)) => self.send_request(shard, Request::Lock { tx, set }),
             None => self.run_phase(serial, Vec::new()),
         }
     }
@@ -1022,8 +1032,8 @@ impl Runtime {
             return;
         };
         state.locks_held += 1;
-        if let Some(&next) = state.shards.get(state.locks_held) {
-            self.send_request(next, Request::Lock { tx });
+        if let Some((next, set)) = state.locks.get(state.locks_held).cloned() {
+            self.send_request(next, Request::Lock { tx, set });
         } else {
             self.run_phase(serial, Vec::new());
         }
@@ -1057,7 +1067,7 @@ impl Runtime {
                 }
             }
             Step::Done(reply) => {
-                for &shard in &state.shards {
+                for &(shard, _) in &state.locks {
                     self.send_request(shard, Request::Unlock { tx });
                 }
                 self.deliver(state.conn, state.seq, &reply);
@@ -1162,28 +1172,17 @@ impl Runtime {
 
     fn on_request(&mut self, from: ShardId, request: Request) {
         match request {
-            Request::Lock { tx } => {
-                if self.lock.holder.is_none()
-                    && self.lock.waiters.is_empty()
-                    && !self.grant_deferred
-                {
-                    self.lock.holder = Some(tx);
+            Request::Lock { tx, set } => {
+                if self.locks.request(tx, set) {
                     self.send_response(tx.origin as ShardId, Response::Locked { tx });
-                } else {
-                    self.lock.waiters.push_back(tx);
                 }
             }
             Request::Unlock { tx } => {
-                if self.lock.holder == Some(tx) {
-                    self.lock.holder = None;
-                    self.on_release();
-                }
+                let granted = self.locks.release(tx);
+                self.on_release(granted);
             }
             Request::Op { tx, index, op } => {
-                if self.lock.holder.is_some_and(|holder| holder != tx) {
-                    self.parked.push_back((from, Request::Op { tx, index, op }));
-                    return;
-                }
+                // The transaction holds its keys here (or is a lock-free gather).
                 let result = self.execute_op(op);
                 self.send_response(tx.origin as ShardId, Response::OpDone { tx, index, result });
             }
@@ -1199,7 +1198,8 @@ impl Runtime {
                 }
             }
             Request::Forward { conn, commands } => {
-                if self.lock.holder.is_some() {
+                // Behind earlier parked batches, or touching a held key: wait, in order.
+                if !self.parked.is_empty() || self.touches_held_key(&commands) {
                     self.parked
                         .push_back((from, Request::Forward { conn, commands }));
                     return;
@@ -1212,39 +1212,46 @@ impl Runtime {
         }
     }
 
-    /// The holder let go: run what waited, then hand the shard to the next transaction.
-    fn on_release(&mut self) {
-        while self.lock.holder.is_none() {
-            let Some((from, request)) = self.parked.pop_front() else {
-                break;
-            };
+    /// A transaction let go of its keys: tell the transactions now granted, then run the
+    /// forwarded batches and local connections that waited (those still blocked wait on).
+    fn on_release(&mut self, granted: Vec<TxId>) {
+        for tx in granted {
+            self.send_response(tx.origin as ShardId, Response::Locked { tx });
+        }
+        while let Some((from, request)) = self.parked.pop_front() {
+            if let Request::Forward { commands, .. } = &request {
+                if self.touches_held_key(commands) {
+                    self.parked.push_front((from, request));
+                    break;
+                }
+            }
             self.on_request(from, request);
         }
-        if self.stalled.is_empty() {
-            self.grant_next();
-        } else {
-            // Connections that waited get their turn before the next transaction.
-            self.grant_deferred = true;
-        }
-    }
-
-    fn grant_next(&mut self) {
-        if let Some(next) = self.lock.waiters.pop_front() {
-            self.lock.holder = Some(next);
-            self.send_response(next.origin as ShardId, Response::Locked { tx: next });
-        }
-    }
-
-    fn resume_stalled(&mut self) {
-        let stalled = std::mem::take(&mut self.stalled);
-        self.grant_deferred = false;
-        for index in stalled {
+        for index in std::mem::take(&mut self.stalled) {
             if let Some(conn) = self.conns[index as usize].as_mut() {
                 conn.stalled = false;
                 self.process_input(index);
                 self.arm_recv(index);
             }
         }
+    }
+
+    /// Whether any of these commands touches a key a transaction holds here.
+    fn touches_held_key(&self, commands: &PackedCommands) -> bool {
+        if self.locks.is_idle() {
+            return false;
+        }
+        let mut held = false;
+        commands.for_each(|command, args| {
+            held = held
+                || command
+                    .spec
+                    .keys
+                    .key_indexes(args)
+                    .iter()
+                    .any(|&i| self.locks.blocks(args[i]));
+        });
+        held
     }
 
     /// Run packed commands. Forwarded ones (`origin` = the connection's shard and token) may

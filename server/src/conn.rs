@@ -95,6 +95,8 @@ pub enum BlockedAt {
     Here(u64),
     /// On another shard (its command was forwarded there).
     Shard(usize),
+    /// On keys of several shards, watched for it by this shard under this id.
+    Watching(u64),
 }
 
 pub struct Conn {

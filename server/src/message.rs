@@ -141,6 +141,11 @@ pub enum Request {
     Unlock { tx: TxId },
     /// A connection blocked here (by a forwarded BLPOP...) went away.
     Unblock { conn: ConnToken },
+    /// Tell the sender (with this id) when one of these keys gets data: a client blocked
+    /// on keys of several shards waits on its coordinator.
+    Watch { id: u64, db: u8, spec: &'static CommandSpec, keys: Vec<Box<[u8]>> },
+    /// Stop watching for the sender's `id`.
+    Unwatch { id: u64 },
 }
 
 #[derive(Debug)]
@@ -156,5 +161,9 @@ pub enum Response {
         tx: TxId,
         index: u32,
         result: OpResult,
+    },
+    /// A watched key got data.
+    WatchFired {
+        id: u64,
     },
 }

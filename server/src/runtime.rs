@@ -100,6 +100,8 @@ pub struct Runtime {
     blocked: HashMap<u64, Blocked>,
     block_queues: HashMap<(usize, Box<[u8]>), VecDeque<u64>>,
     block_deadlines: std::collections::BTreeSet<(u64, u64)>,
+    /// Clients blocked on keys of several shards that this shard coordinates.
+    watching: HashMap<u64, Watching>,
     next_block_id: u64,
     eventfd_buf: Box<[u8; 8]>,
     eventfd_armed: bool,
@@ -144,6 +146,7 @@ impl Runtime {
             blocked: HashMap::new(),
             block_queues: HashMap::new(),
             block_deadlines: std::collections::BTreeSet::new(),
+            watching: HashMap::new(),
             next_block_id: 0,
             eventfd_buf: Box::new([0; 8]),
             eventfd_armed: false,
@@ -805,6 +808,19 @@ impl Runtime {
         true
     }
 
+    /// What a keyed transaction holds: its keys, grouped by owner shard.
+    fn lock_sets(&self, spec: &CommandSpec, args: &[&[u8]]) -> Vec<(ShardId, LockSet)> {
+        let mut sets: Vec<(ShardId, Vec<Box<[u8]>>)> = Vec::new();
+        for i in spec.keys.key_indexes(args) {
+            let owner = self.shard.slot_map.owner_of_key(args[i]);
+            match sets.iter_mut().find(|(s, _)| *s == owner) {
+                Some((_, keys)) => keys.push(args[i].into()),
+                None => sets.push((owner, vec![args[i].into()])),
+            }
+        }
+        sets.into_iter().map(|(s, keys)| (s, LockSet::Keys(keys))).collect()
+    }
+
     fn coordinated_plan(
         &mut self,
         coordinator: Coordinator,
@@ -974,33 +990,25 @@ impl Runtime {
         replies: &mut crate::conn::ReplyQueue,
         waiting_for: &mut Option<u64>,
         plan: Plan,
-        mut locks: Vec<(ShardId, LockSet)>,
+        locks: Vec<(ShardId, LockSet)>,
     ) {
         // Forwarded commands that precede the transaction reach each shard before it.
         self.flush_forwards(token);
         let seq = replies.reserve();
         *waiting_for = Some(seq);
+        self.launch_tx(token, seq, plan, locks);
+    }
+
+    /// Run `plan` as a transaction whose reply fills place `seq` of the connection's stream.
+    fn launch_tx(&mut self, conn: ConnToken, seq: u64, plan: Plan, mut locks: Vec<(ShardId, LockSet)>) {
         // Ascending shard order: two transactions never wait on each other in a cycle.
         locks.sort_unstable_by_key(|(shard, _)| *shard);
         self.tx_serial = self.tx_serial.wrapping_add(1);
         let serial = self.tx_serial;
-        let tx = TxId {
-            origin: self.me() as u32,
-            serial,
-        };
+        let tx = TxId { origin: self.me() as u32, serial };
         let first = locks.first().cloned();
-        self.txs.insert(
-            serial,
-            TxState {
-                conn: token,
-                seq,
-                plan,
-                locks,
-                locks_held: 0,
-                results: Vec::new(),
-                outstanding: 0,
-            },
-        );
+        let state = TxState { conn, seq, plan, locks, locks_held: 0, results: Vec::new(), outstanding: 0 };
+        self.txs.insert(serial, state);
         match first {
             Some((shard, set)) => self.send_request(shard, Request::Lock { tx, set }),
             None => self.run_phase(serial, Vec::new()),
@@ -1072,7 +1080,79 @@ impl Runtime {
                 }
                 self.deliver(state.conn, state.seq, &reply);
             }
+            Step::Blocked(block) => {
+                for &(shard, _) in &state.locks {
+                    self.send_request(shard, Request::Unlock { tx });
+                }
+                if let Some((spec, db, resp3, args)) = state.plan.gathered_command() {
+                    let args = args.to_vec();
+                    self.watch_keys(state.conn, state.seq, spec, db, resp3, args, block);
+                }
+            }
         }
+    }
+
+    /// A blocking command over keys of several shards found nothing: every shard holding
+    /// one of its keys watches them for this shard, which runs the command again (as a
+    /// transaction) when one fires, or answers the timeout.
+    #[allow(clippy::too_many_arguments)]
+    fn watch_keys(
+        &mut self,
+        conn: ConnToken,
+        seq: u64,
+        spec: &'static CommandSpec,
+        db: u8,
+        resp3: bool,
+        args: Vec<Vec<u8>>,
+        block: shard::client::BlockSpec,
+    ) {
+        self.next_block_id += 1;
+        let id = self.next_block_id;
+        let slots = self.shard.slot_map;
+        let mut by_shard: Vec<(ShardId, Vec<Box<[u8]>>)> = Vec::new();
+        for key in &block.keys {
+            let owner = slots.owner_of_key(key);
+            match by_shard.iter_mut().find(|(s, _)| *s == owner) {
+                Some((_, keys)) => keys.push(key.clone()),
+                None => by_shard.push((owner, vec![key.clone()])),
+            }
+        }
+        let shards = by_shard.iter().map(|(s, _)| *s).collect();
+        for (shard, keys) in by_shard {
+            self.send_request(shard, Request::Watch { id, db, spec, keys });
+        }
+        if block.deadline_ms != 0 {
+            self.block_deadlines.insert((block.deadline_ms, id));
+        }
+        if let Some(c) = self.conns[conn.index as usize].as_mut() {
+            if c.generation == conn.generation {
+                c.blocked_at = Some(BlockedAt::Watching(id));
+            }
+        }
+        self.watching.insert(id, Watching { conn, seq, spec, db, resp3, args, block, shards });
+    }
+
+    /// Stop a multi-shard wait: its shards forget the watch.
+    fn end_watch(&mut self, id: u64) -> Option<Watching> {
+        let watching = self.watching.remove(&id)?;
+        for &shard in &watching.shards {
+            self.send_request(shard, Request::Unwatch { id });
+        }
+        if watching.block.deadline_ms != 0 {
+            self.block_deadlines.remove(&(watching.block.deadline_ms, id));
+        }
+        Some(watching)
+    }
+
+    /// A watched key got data: run the blocked command again, atomically over its shards.
+    fn on_watch_fired(&mut self, id: u64) {
+        let Some(watching) = self.end_watch(id) else { return };
+        let Watching { conn, seq, spec, db, resp3, args, .. } = watching;
+        let arg_slices: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        let now = self.shard.now_ms;
+        let (plan, _) = tx::gather_plan(spec, db as usize, resp3, now, &arg_slices, self.shard.slot_map);
+        let locks = self.lock_sets(spec, &arg_slices);
+        self.launch_tx(conn, seq, plan, locks);
     }
 
     fn on_op_done(&mut self, serial: u32, index: u32, result: OpResult) {
@@ -1166,6 +1246,7 @@ impl Runtime {
                 }
             }
             Response::Locked { tx } => self.on_locked(tx.serial),
+            Response::WatchFired { id } => self.on_watch_fired(id),
             Response::OpDone { tx, index, result } => self.on_op_done(tx.serial, index, result),
         }
     }
@@ -1195,6 +1276,34 @@ impl Runtime {
                     .collect();
                 for id in ids {
                     self.unregister_block(id);
+                }
+            }
+            Request::Watch { id, db, spec, keys } => {
+                let block = shard::client::BlockSpec {
+                    keys,
+                    deadline_ms: 0,
+                    on_timeout: shard::client::TimeoutReply::NullArray,
+                };
+                let origin = BlockedOrigin::Watcher { shard: from, id };
+                self.register_block(origin, spec, db as usize, false, &[], block);
+                // Data may have arrived between the coordinator's look and this watch.
+                let id = self.next_block_id;
+                let keys = self.blocked.get(&id).map(|b| b.block.keys.clone()).unwrap_or_default();
+                for key in keys {
+                    if self.shard.keyspace.peek(db as usize, &key).is_some() {
+                        self.shard.blocking.signal(db as usize, &key);
+                    }
+                }
+            }
+            Request::Unwatch { id } => {
+                let ids: Vec<u64> = self
+                    .blocked
+                    .iter()
+                    .filter(|(_, b)| matches!(b.origin, BlockedOrigin::Watcher { shard, id: w } if shard == from && w == id))
+                    .map(|(&local, _)| local)
+                    .collect();
+                for local in ids {
+                    self.unregister_block(local);
                 }
             }
             Request::Forward { conn, commands } => {
@@ -1361,6 +1470,7 @@ impl Runtime {
     fn answer_blocked(&mut self, origin: BlockedOrigin, reply: Vec<u8>) {
         match origin {
             BlockedOrigin::Local { conn, seq } => self.deliver(conn, seq, &reply),
+            BlockedOrigin::Watcher { shard, id } => self.send_response(shard, Response::WatchFired { id }),
             BlockedOrigin::Remote { shard, conn, seq } => {
                 let ends = vec![(seq, reply.len() as u32)];
                 let replies = PackedReplies { bytes: reply, ends };
@@ -1409,15 +1519,16 @@ impl Runtime {
             if deadline > now {
                 break;
             }
-            match self.unregister_block(id) {
-                Some(blocked) => {
-                    let mut out = Vec::new();
-                    tx::write_timeout_reply(&mut out, blocked.resp3, blocked.block.on_timeout);
-                    self.answer_blocked(blocked.origin, out);
-                }
-                None => {
-                    self.block_deadlines.remove(&(deadline, id));
-                }
+            if let Some(blocked) = self.unregister_block(id) {
+                let mut out = Vec::new();
+                tx::write_timeout_reply(&mut out, blocked.resp3, blocked.block.on_timeout);
+                self.answer_blocked(blocked.origin, out);
+            } else if let Some(watching) = self.end_watch(id) {
+                let mut out = Vec::new();
+                tx::write_timeout_reply(&mut out, watching.resp3, watching.block.on_timeout);
+                self.deliver(watching.conn, watching.seq, &out);
+            } else {
+                self.block_deadlines.remove(&(deadline, id));
             }
         }
     }
@@ -1429,6 +1540,9 @@ impl Runtime {
                 self.unregister_block(id);
             }
             BlockedAt::Shard(owner) => self.send_request(owner, Request::Unblock { conn }),
+            BlockedAt::Watching(id) => {
+                self.end_watch(id);
+            }
         }
     }
 
@@ -1524,6 +1638,20 @@ enum BlockedOrigin {
         conn: ConnToken,
         seq: u64,
     },
+    /// A watch for a client blocked on keys of several shards, coordinated by `shard`.
+    Watcher { shard: ShardId, id: u64 },
+}
+
+/// A client blocked on keys of several shards, waiting on this shard (its coordinator).
+struct Watching {
+    conn: ConnToken,
+    seq: u64,
+    spec: &'static CommandSpec,
+    db: u8,
+    resp3: bool,
+    args: Vec<Vec<u8>>,
+    block: shard::client::BlockSpec,
+    shards: Vec<ShardId>,
 }
 
 /// A client parked by a blocking command, with what it needs to run it again.

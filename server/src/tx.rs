@@ -20,6 +20,9 @@ pub enum Step {
     Ops(Vec<(ShardId, ShardOp)>),
     /// Finished: the reply bytes.
     Done(Vec<u8>),
+    /// A blocking command found nothing on the keys of several shards: the coordinator
+    /// watches them and runs it again when one gets data.
+    Blocked(shard::client::BlockSpec),
 }
 
 /// Which connections CLIENT KILL targets.
@@ -214,6 +217,15 @@ fn merge_replies(
 }
 
 impl Plan {
+    /// For a gathered command: what it needs to run again (command, database, protocol,
+    /// arguments).
+    pub fn gathered_command(&self) -> Option<(&'static CommandSpec, u8, bool, &[Vec<u8>])> {
+        match self {
+            Plan::Gather { spec, db, resp3, args, .. } => Some((spec, *db, *resp3, args)),
+            _ => None,
+        }
+    }
+
     /// Split a keyed command by the owners of its keys.
     pub fn split(
         spec: &'static CommandSpec,
@@ -591,10 +603,8 @@ impl Plan {
                 let mut out = Vec::new();
                 scratch.execute(spec, &mut client, &arg_slices, &mut out);
                 if let Some(block) = client.block.take() {
-                    // Keys on several shards: nothing to serve right now, and a transaction
-                    // does not block (as inside MULTI), so it answers like a timeout.
-                    out.clear();
-                    write_timeout_reply(&mut out, *resp3, block.on_timeout);
+                    // It wrote nothing: nothing to put back either.
+                    return Step::Blocked(block);
                 }
                 if !spec.has(shard::command::flags::WRITE) {
                     return Step::Done(out);

@@ -132,6 +132,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Resets the server's statistics.",
         config_resetstat
     ),
+    server_cmd!("memory", -2, 0, SLOW, Routing::Local, "A container for memory diagnostics commands.", container),
+    CommandSpec {
+        name: "memory|usage",
+        arity: -3,
+        flags: READONLY,
+        keys: KeySpec::Range { first: 2, last: 2, step: 1 },
+        acl: &["@read", "@slow"],
+        group: "server",
+        since: "4.0.0",
+        summary: "Estimates the memory usage of a key.",
+        routing: Routing::Keys(Merge::Single),
+        handler: memory_usage,
+    },
+    server_cmd!("memory|doctor", 2, 0, SLOW, Routing::Local, "Outputs a memory problems report.", memory_doctor),
+    server_cmd!("memory|purge", 2, 0, SLOW, Routing::Local, "Asks the allocator to release memory.", memory_purge),
+    server_cmd!("memory|help", 2, LOADING | STALE, SLOW, Routing::Local, "Returns helpful text about the different subcommands.", memory_help),
     server_cmd!(
         "command",
         -1,
@@ -650,6 +666,74 @@ fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
     }
 }
 
+/// MEMORY USAGE key [SAMPLES count] — bytes the key and its value take: the table item
+/// (key up to 23 bytes inline, expiry, access stamp, value header), its share of the
+/// table's control bytes, and every allocation the key and value own. Exact, so SAMPLES is
+/// accepted and ignored.
+fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let mut rest = ArgCursor::new(args, 3);
+    while !rest.is_done() {
+        if rest.flag("SAMPLES") {
+            let samples = rest.next_i64()?;
+            if samples < 0 {
+                return Err(CmdError::Syntax);
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let key = args[2];
+    let (db, now) = (ctx.db(), ctx.now_ms());
+    let usage = ctx.shard.keyspace.get(db, key, now).map(|entry| {
+        let key_heap = if key.len() > 23 { key.len().next_multiple_of(16) } else { 0 };
+        std::mem::size_of::<crate::keyspace::Item>() + 1 + key_heap + entry.value.heap_size()
+    });
+    let mut reply = ctx.reply();
+    match usage {
+        Some(bytes) => reply.integer(bytes as i64),
+        None => reply.null(),
+    }
+    Ok(())
+}
+
+/// MEMORY DOCTOR
+fn memory_doctor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
+    Ok(())
+}
+
+/// MEMORY PURGE — nothing to do with the system allocator.
+fn memory_purge(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// MEMORY HELP
+fn memory_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    const LINES: &[&str] = &[
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DOCTOR",
+        "    Return memory problems reports.",
+        "MALLOC-STATS",
+        "    Return internal statistics report from the memory allocator.",
+        "PURGE",
+        "    Attempt to purge dirty pages for reclamation by the allocator.",
+        "STATS",
+        "    Return information about the memory usage of the server.",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Print this help.",
+    ];
+    let mut reply = ctx.reply();
+    reply.array(LINES.len());
+    for line in LINES {
+        reply.simple(line.as_bytes());
+    }
+    Ok(())
+}
+
 /// COMMAND — information about every command.
 fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     debug_assert_eq!(args.len(), 1);
@@ -812,6 +896,19 @@ mod tests {
         let text = t.run(&["INFO"]);
         assert!(text.contains("redis_version:7.0.15"), "{text}");
         assert!(text.contains("shardis_version:"), "{text}");
+    }
+
+    #[test]
+    fn memory_usage_counts_key_and_value() {
+        let mut t = TestShard::new();
+        assert_eq!(t.run(&["MEMORY", "USAGE", "nope"]), "$-1\r\n");
+        t.run(&["SET", "k", "v"]);
+        let small = t.run(&["MEMORY", "USAGE", "k"]);
+        t.run(&["SET", "k", &"x".repeat(1000)]);
+        let big = t.run(&["MEMORY", "USAGE", "k", "SAMPLES", "0"]);
+        let parse = |r: &str| r.trim_start_matches(':').trim().parse::<usize>().unwrap_or(0);
+        assert!(parse(&small) > 0 && parse(&big) >= parse(&small) + 1000, "{small} {big}");
+        assert_eq!(t.run(&["MEMORY", "USAGE", "k", "BAD"]), "-ERR syntax error\r\n");
     }
 
     #[test]

@@ -143,7 +143,12 @@ pub enum Request {
     Unblock { conn: ConnToken },
     /// Tell the sender (with this id) when one of these keys gets data: a client blocked
     /// on keys of several shards waits on its coordinator.
-    Watch { id: u64, db: u8, spec: &'static CommandSpec, keys: Vec<Box<[u8]>> },
+    Watch {
+        id: u64,
+        db: u8,
+        spec: &'static CommandSpec,
+        keys: Vec<Box<[u8]>>,
+    },
     /// Stop watching for the sender's `id`.
     Unwatch { id: u64 },
 }

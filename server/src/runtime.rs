@@ -41,8 +41,6 @@ fn user_data(kind: u64, index: u32) -> u64 {
 
 /// Active expiry runs every tick, as Redis's `hz 10`.
 const TICK: Duration = Duration::from_millis(100);
-/// Tick while clients are blocked with a timeout.
-const BLOCKED_TICK: Duration = Duration::from_millis(10);
 /// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
 const EXPIRE_BUDGET: Duration = Duration::from_millis(25);
 
@@ -106,7 +104,6 @@ pub struct Runtime {
     eventfd_buf: Box<[u8; 8]>,
     eventfd_armed: bool,
     timer_spec: Box<types::Timespec>,
-    last_expire: Instant,
     cqes: Vec<(u64, i32, u32)>,
 }
 
@@ -151,7 +148,6 @@ impl Runtime {
             eventfd_buf: Box::new([0; 8]),
             eventfd_armed: false,
             timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
-            last_expire: Instant::now(),
             cqes: Vec::with_capacity(1024),
         })
     }
@@ -188,13 +184,6 @@ impl Runtime {
     }
 
     fn arm_timer(&mut self) {
-        // Blocked clients with a timeout need finer ticks than the expiry cycle.
-        let interval = if self.block_deadlines.is_empty() {
-            TICK
-        } else {
-            BLOCKED_TICK
-        };
-        *self.timer_spec = types::Timespec::new().nsec(interval.as_nanos() as u32);
         let entry = opcode::Timeout::new(&*self.timer_spec as *const types::Timespec)
             .build()
             .user_data(user_data(KIND_TIMER, 0));
@@ -272,11 +261,35 @@ impl Runtime {
                 continue;
             }
             self.arm_eventfd();
-            // One enter both hands the queued sends to the kernel and waits.
-            self.submit(1);
+            // One enter both hands the queued sends to the kernel and waits; no longer than
+            // the nearest blocked client's timeout.
+            match self.block_deadlines.first() {
+                Some(&(deadline, _)) => {
+                    let wait = deadline.saturating_sub(self.shard.now_ms).max(1);
+                    self.submit_timed(Duration::from_millis(wait));
+                }
+                None => self.submit(1),
+            }
             self.endpoint.waker().set_sleeping(false);
         }
         Ok(())
+    }
+
+    /// Submit and wait for one completion or `limit`, whichever comes first.
+    fn submit_timed(&mut self, limit: Duration) {
+        let timespec = types::Timespec::new()
+            .sec(limit.as_secs())
+            .nsec(limit.subsec_nanos());
+        let args = types::SubmitArgs::new().timespec(&timespec);
+        match self.ring.submitter().submit_with_args(1, &args) {
+            Ok(_) => {}
+            Err(err)
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY)
+                ) => {}
+            Err(err) => eprintln!("shard {}: io_uring_enter failed: {err}", self.me()),
+        }
     }
 
     fn submit(&mut self, wait: usize) {
@@ -324,12 +337,7 @@ impl Runtime {
     }
 
     fn on_tick(&mut self) {
-        self.expire_blocked();
         let start = Instant::now();
-        if start.duration_since(self.last_expire) < TICK / 2 {
-            return;
-        }
-        self.last_expire = start;
         loop {
             let (checked, expired) = self.shard.active_expire_step(200);
             // Keep going while more than 10% of what was checked had expired, as Redis does.
@@ -818,7 +826,9 @@ impl Runtime {
                 None => sets.push((owner, vec![args[i].into()])),
             }
         }
-        sets.into_iter().map(|(s, keys)| (s, LockSet::Keys(keys))).collect()
+        sets.into_iter()
+            .map(|(s, keys)| (s, LockSet::Keys(keys)))
+            .collect()
     }
 
     fn coordinated_plan(
@@ -1000,14 +1010,31 @@ impl Runtime {
     }
 
     /// Run `plan` as a transaction whose reply fills place `seq` of the connection's stream.
-    fn launch_tx(&mut self, conn: ConnToken, seq: u64, plan: Plan, mut locks: Vec<(ShardId, LockSet)>) {
+    fn launch_tx(
+        &mut self,
+        conn: ConnToken,
+        seq: u64,
+        plan: Plan,
+        mut locks: Vec<(ShardId, LockSet)>,
+    ) {
         // Ascending shard order: two transactions never wait on each other in a cycle.
         locks.sort_unstable_by_key(|(shard, _)| *shard);
         self.tx_serial = self.tx_serial.wrapping_add(1);
         let serial = self.tx_serial;
-        let tx = TxId { origin: self.me() as u32, serial };
+        let tx = TxId {
+            origin: self.me() as u32,
+            serial,
+        };
         let first = locks.first().cloned();
-        let state = TxState { conn, seq, plan, locks, locks_held: 0, results: Vec::new(), outstanding: 0 };
+        let state = TxState {
+            conn,
+            seq,
+            plan,
+            locks,
+            locks_held: 0,
+            results: Vec::new(),
+            outstanding: 0,
+        };
         self.txs.insert(serial, state);
         match first {
             Some((shard, set)) => self.send_request(shard, Request::Lock { tx, set }),
@@ -1129,7 +1156,19 @@ impl Runtime {
                 c.blocked_at = Some(BlockedAt::Watching(id));
             }
         }
-        self.watching.insert(id, Watching { conn, seq, spec, db, resp3, args, block, shards });
+        self.watching.insert(
+            id,
+            Watching {
+                conn,
+                seq,
+                spec,
+                db,
+                resp3,
+                args,
+                block,
+                shards,
+            },
+        );
     }
 
     /// Stop a multi-shard wait: its shards forget the watch.
@@ -1139,18 +1178,36 @@ impl Runtime {
             self.send_request(shard, Request::Unwatch { id });
         }
         if watching.block.deadline_ms != 0 {
-            self.block_deadlines.remove(&(watching.block.deadline_ms, id));
+            self.block_deadlines
+                .remove(&(watching.block.deadline_ms, id));
         }
         Some(watching)
     }
 
     /// A watched key got data: run the blocked command again, atomically over its shards.
     fn on_watch_fired(&mut self, id: u64) {
-        let Some(watching) = self.end_watch(id) else { return };
-        let Watching { conn, seq, spec, db, resp3, args, .. } = watching;
+        let Some(watching) = self.end_watch(id) else {
+            return;
+        };
+        let Watching {
+            conn,
+            seq,
+            spec,
+            db,
+            resp3,
+            args,
+            ..
+        } = watching;
         let arg_slices: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         let now = self.shard.now_ms;
-        let (plan, _) = tx::gather_plan(spec, db as usize, resp3, now, &arg_slices, self.shard.slot_map);
+        let (plan, _) = tx::gather_plan(
+            spec,
+            db as usize,
+            resp3,
+            now,
+            &arg_slices,
+            self.shard.slot_map,
+        );
         let locks = self.lock_sets(spec, &arg_slices);
         self.launch_tx(conn, seq, plan, locks);
     }
@@ -1288,7 +1345,11 @@ impl Runtime {
                 self.register_block(origin, spec, db as usize, false, &[], block);
                 // Data may have arrived between the coordinator's look and this watch.
                 let id = self.next_block_id;
-                let keys = self.blocked.get(&id).map(|b| b.block.keys.clone()).unwrap_or_default();
+                let keys = self
+                    .blocked
+                    .get(&id)
+                    .map(|b| b.block.keys.clone())
+                    .unwrap_or_default();
                 for key in keys {
                     if self.shard.keyspace.peek(db as usize, &key).is_some() {
                         self.shard.blocking.signal(db as usize, &key);
@@ -1470,7 +1531,9 @@ impl Runtime {
     fn answer_blocked(&mut self, origin: BlockedOrigin, reply: Vec<u8>) {
         match origin {
             BlockedOrigin::Local { conn, seq } => self.deliver(conn, seq, &reply),
-            BlockedOrigin::Watcher { shard, id } => self.send_response(shard, Response::WatchFired { id }),
+            BlockedOrigin::Watcher { shard, id } => {
+                self.send_response(shard, Response::WatchFired { id })
+            }
             BlockedOrigin::Remote { shard, conn, seq } => {
                 let ends = vec![(seq, reply.len() as u32)];
                 let replies = PackedReplies { bytes: reply, ends };

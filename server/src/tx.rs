@@ -221,7 +221,13 @@ impl Plan {
     /// arguments).
     pub fn gathered_command(&self) -> Option<(&'static CommandSpec, u8, bool, &[Vec<u8>])> {
         match self {
-            Plan::Gather { spec, db, resp3, args, .. } => Some((spec, *db, *resp3, args)),
+            Plan::Gather {
+                spec,
+                db,
+                resp3,
+                args,
+                ..
+            } => Some((spec, *db, *resp3, args)),
             _ => None,
         }
     }

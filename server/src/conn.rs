@@ -55,7 +55,12 @@ impl ReplyQueue {
         let Some(index) = seq.checked_sub(self.base_seq) else {
             return;
         };
-        if let Some(slot) = self.pending.get_mut(index as usize) {
+        if index == 0 && matches!(self.pending.front(), Some(Pending::Waiting)) {
+            // In order (the common case): straight to the output, no copy kept aside.
+            self.out.extend_from_slice(reply);
+            self.pending.pop_front();
+            self.base_seq += 1;
+        } else if let Some(slot) = self.pending.get_mut(index as usize) {
             *slot = Pending::Ready(reply.to_vec());
         }
         while let Some(Pending::Ready(_)) = self.pending.front() {

@@ -1374,11 +1374,15 @@ impl Runtime {
                         .push_back((from, Request::Forward { conn, commands }));
                     return;
                 }
-                let replies = self.run_commands(&commands, Some((from, conn)));
-                if !replies.ends.is_empty() {
-                    self.send_response(from, Response::Forwarded { conn, replies });
-                }
+                self.run_forwarded(from, conn, &commands);
             }
+        }
+    }
+
+    fn run_forwarded(&mut self, from: ShardId, conn: ConnToken, commands: &PackedCommands) {
+        let replies = self.run_commands(commands, Some((from, conn)));
+        if !replies.ends.is_empty() {
+            self.send_response(from, Response::Forwarded { conn, replies });
         }
     }
 
@@ -1388,14 +1392,19 @@ impl Runtime {
         for tx in granted {
             self.send_response(tx.origin as ShardId, Response::Locked { tx });
         }
+        // Parked batches run in arrival order until one still touches a held key.
         while let Some((from, request)) = self.parked.pop_front() {
-            if let Request::Forward { commands, .. } = &request {
-                if self.touches_held_key(commands) {
-                    self.parked.push_front((from, request));
-                    break;
+            match request {
+                Request::Forward { conn, commands } => {
+                    if self.touches_held_key(&commands) {
+                        self.parked
+                            .push_front((from, Request::Forward { conn, commands }));
+                        break;
+                    }
+                    self.run_forwarded(from, conn, &commands);
                 }
+                other => self.on_request(from, other),
             }
-            self.on_request(from, request);
         }
         for index in std::mem::take(&mut self.stalled) {
             if let Some(conn) = self.conns[index as usize].as_mut() {
@@ -1559,6 +1568,17 @@ impl Runtime {
                     let Some(blocked) = self.blocked.get(&id) else {
                         break;
                     };
+                    if let BlockedOrigin::Watcher {
+                        shard,
+                        id: watch_id,
+                    } = blocked.origin
+                    {
+                        // A client waiting on keys of several shards: its coordinator runs
+                        // it; serving this key pauses until that result is written back.
+                        self.unregister_block(id);
+                        self.send_response(shard, Response::WatchFired { id: watch_id });
+                        break;
+                    }
                     let mut client = Client::detached(blocked.db, blocked.resp3);
                     let args: Vec<&[u8]> = blocked.args.iter().map(|a| &**a).collect();
                     let mut out = Vec::new();

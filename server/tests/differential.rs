@@ -1310,7 +1310,6 @@ fn diff_lcs() {
 
 /// WRONGTYPE paths need a non-string type; Shardis only has strings so far.
 #[test]
-#[ignore = "needs collection types in Shardis (LPUSH/SADD/HSET); run with --include-ignored"]
 fn diff_wrongtype_with_collections() {
     each_config("diff_wrongtype_with_collections", |d| {
         d.all(&[

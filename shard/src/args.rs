@@ -95,23 +95,28 @@ pub fn parse_f64(arg: &[u8]) -> Result<f64, CmdError> {
 }
 
 /// A blocking command's timeout in seconds (a float, as Redis 6+), as an absolute deadline in
-/// Unix ms (0 = block forever), with Redis's errors.
+/// Unix ms (0 = block forever). As Redis 7.0: seconds x 1000 truncated to an integer; a
+/// value too big for 64 bits (inf, 1e400, ...) wraps negative, so it is "negative" too.
 pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, CmdError> {
-    let seconds = protocol::parse_f64(arg)
-        .ok_or(CmdError::msg("ERR timeout is not a float or out of range"))?;
-    let ms = (seconds * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(CmdError::msg("ERR timeout is out of range"));
-    }
-    if ms < 0.0 {
-        return Err(CmdError::msg("ERR timeout is negative"));
+    let negative = || CmdError::msg("ERR timeout is negative");
+    let seconds = match protocol::parse_f64(arg) {
+        Some(seconds) => seconds,
+        // Redis parses a long double: 1e400 and the like are floats there, and overflow.
+        None => match crate::long_double::incr_by_float(b"0", arg) {
+            Err(crate::long_double::IncrFloatError::NotFloat) => {
+                return Err(CmdError::msg("ERR timeout is not a float or out of range"))
+            }
+            _ => return Err(negative()),
+        },
+    };
+    let ms = (seconds * 1000.0).trunc();
+    // NaN can't occur (parse_f64 rejects it); infinity and 2^63 and up are "too big".
+    if !(0.0..9_223_372_036_854_775_808.0).contains(&ms) {
+        return Err(negative());
     }
     let ms = ms as u64;
     if ms == 0 {
         return Ok(0);
     }
-    if ms > i64::MAX as u64 - now_ms {
-        return Err(CmdError::msg("ERR timeout is out of range"));
-    }
-    Ok(now_ms + ms)
+    Ok(now_ms.saturating_add(ms))
 }

@@ -55,7 +55,10 @@ pub enum KeySpec {
     },
     /// A key count at `numkeys_at`, then that many keys right after it (ZUNION, SINTERCARD,
     /// LMPOP); `also` names one more key at a fixed index (ZUNIONSTORE's destination).
-    Numkeys { numkeys_at: u8, also: Option<u8> },
+    Numkeys {
+        numkeys_at: u8,
+        also: Option<u8>,
+    },
 }
 
 impl KeySpec {
@@ -66,7 +69,11 @@ impl KeySpec {
         match *self {
             KeySpec::None => smallvec::SmallVec::new(),
             KeySpec::Range { first, last, step } => {
-                let last = if last < 0 { argc as i64 + last as i64 } else { last as i64 };
+                let last = if last < 0 {
+                    argc as i64 + last as i64
+                } else {
+                    last as i64
+                };
                 let (first, step) = (first as i64, step.max(1) as usize);
                 let last = last.min(argc as i64 - 1);
                 if first > last {
@@ -76,7 +83,10 @@ impl KeySpec {
             }
             KeySpec::Numkeys { numkeys_at, also } => {
                 let at = numkeys_at as usize;
-                let count = args.get(at).and_then(|n| protocol::parse_i64(n)).unwrap_or(0);
+                let count = args
+                    .get(at)
+                    .and_then(|n| protocol::parse_i64(n))
+                    .unwrap_or(0);
                 let mut keys = smallvec::SmallVec::new();
                 if count <= 0 || count as u64 > (argc.saturating_sub(at + 1)) as u64 {
                     return keys;
@@ -378,15 +388,39 @@ mod tests {
     #[test]
     fn key_indexes() {
         let args = |n: usize| -> Vec<&'static [u8]> { vec![&b"x"[..]; n] };
-        let mset = KeySpec::Range { first: 1, last: -1, step: 2 };
+        let mset = KeySpec::Range {
+            first: 1,
+            last: -1,
+            step: 2,
+        };
         assert_eq!(mset.key_indexes(&args(5)).to_vec(), vec![1, 3]);
-        let get = KeySpec::Range { first: 1, last: 1, step: 1 };
+        let get = KeySpec::Range {
+            first: 1,
+            last: 1,
+            step: 1,
+        };
         assert_eq!(get.key_indexes(&args(2)).to_vec(), vec![1]);
-        let del = KeySpec::Range { first: 1, last: -1, step: 1 };
+        let del = KeySpec::Range {
+            first: 1,
+            last: -1,
+            step: 1,
+        };
         assert_eq!(del.key_indexes(&args(4)).to_vec(), vec![1, 2, 3]);
         assert!(KeySpec::None.key_indexes(&args(3)).is_empty());
-        let zunionstore = KeySpec::Numkeys { numkeys_at: 2, also: Some(1) };
-        let cmd: Vec<&[u8]> = vec![b"ZUNIONSTORE", b"dst", b"2", b"a", b"b", b"WEIGHTS", b"1", b"2"];
+        let zunionstore = KeySpec::Numkeys {
+            numkeys_at: 2,
+            also: Some(1),
+        };
+        let cmd: Vec<&[u8]> = vec![
+            b"ZUNIONSTORE",
+            b"dst",
+            b"2",
+            b"a",
+            b"b",
+            b"WEIGHTS",
+            b"1",
+            b"2",
+        ];
         assert_eq!(zunionstore.key_indexes(&cmd).to_vec(), vec![1, 3, 4]);
         let bad: Vec<&[u8]> = vec![b"ZUNIONSTORE", b"dst", b"9", b"a"];
         assert!(zunionstore.key_indexes(&bad).is_empty());

@@ -60,7 +60,12 @@ impl<'a> Ctx<'a> {
     /// Block the client on `keys` until `deadline_ms` (absolute, 0 = forever): the handler
     /// found nothing to serve, writes no reply, and returns Ok. Inside a transaction the
     /// server answers with the timeout reply instead (a transaction never blocks).
-    pub fn block(&mut self, keys: &[&[u8]], deadline_ms: u64, on_timeout: crate::client::TimeoutReply) {
+    pub fn block(
+        &mut self,
+        keys: &[&[u8]],
+        deadline_ms: u64,
+        on_timeout: crate::client::TimeoutReply,
+    ) {
         self.client.block = Some(crate::client::BlockSpec {
             keys: keys.iter().map(|k| Box::<[u8]>::from(*k)).collect(),
             deadline_ms,

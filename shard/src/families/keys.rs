@@ -510,6 +510,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if moved {
         if let Some(entry) = keyspace.remove(src, key, now) {
             keyspace.insert(dst, key, entry, now);
+            // A list or sorted set arriving may be what a blocked client waits for.
+            ctx.shard.blocking.signal(dst, key);
         }
     }
     ctx.reply().integer(moved as i64);
@@ -554,6 +556,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     keyspace.insert(dst_db, dst, entry, now);
+    ctx.shard.blocking.signal(dst_db, dst);
     ctx.reply().integer(1);
     Ok(())
 }
@@ -594,6 +597,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Result
     }
     if let Some(entry) = keyspace.remove(db, src, now) {
         keyspace.insert(db, dst, entry, now);
+        ctx.shard.blocking.signal(db, dst);
     }
     Ok(true)
 }

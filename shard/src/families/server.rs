@@ -132,12 +132,24 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Resets the server's statistics.",
         config_resetstat
     ),
-    server_cmd!("memory", -2, 0, SLOW, Routing::Local, "A container for memory diagnostics commands.", container),
+    server_cmd!(
+        "memory",
+        -2,
+        0,
+        SLOW,
+        Routing::Local,
+        "A container for memory diagnostics commands.",
+        container
+    ),
     CommandSpec {
         name: "memory|usage",
         arity: -3,
         flags: READONLY,
-        keys: KeySpec::Range { first: 2, last: 2, step: 1 },
+        keys: KeySpec::Range {
+            first: 2,
+            last: 2,
+            step: 1,
+        },
         acl: &["@read", "@slow"],
         group: "server",
         since: "4.0.0",
@@ -145,9 +157,33 @@ pub static COMMANDS: &[CommandSpec] = &[
         routing: Routing::Keys(Merge::Single),
         handler: memory_usage,
     },
-    server_cmd!("memory|doctor", 2, 0, SLOW, Routing::Local, "Outputs a memory problems report.", memory_doctor),
-    server_cmd!("memory|purge", 2, 0, SLOW, Routing::Local, "Asks the allocator to release memory.", memory_purge),
-    server_cmd!("memory|help", 2, LOADING | STALE, SLOW, Routing::Local, "Returns helpful text about the different subcommands.", memory_help),
+    server_cmd!(
+        "memory|doctor",
+        2,
+        0,
+        SLOW,
+        Routing::Local,
+        "Outputs a memory problems report.",
+        memory_doctor
+    ),
+    server_cmd!(
+        "memory|purge",
+        2,
+        0,
+        SLOW,
+        Routing::Local,
+        "Asks the allocator to release memory.",
+        memory_purge
+    ),
+    server_cmd!(
+        "memory|help",
+        2,
+        LOADING | STALE,
+        SLOW,
+        Routing::Local,
+        "Returns helpful text about the different subcommands.",
+        memory_help
+    ),
     server_cmd!(
         "command",
         -1,
@@ -523,19 +559,58 @@ fn config_params(shard: &Shard) -> Vec<(&'static str, String)> {
         ("lfu-log-factor", "10".into()),
         ("lfu-decay-time", "1".into()),
         ("shards", s.shards.to_string()),
-        ("hash-max-listpack-entries", s.hash_max_listpack_entries.to_string()),
-        ("hash-max-listpack-value", s.hash_max_listpack_value.to_string()),
-        ("hash-max-ziplist-entries", s.hash_max_listpack_entries.to_string()),
-        ("hash-max-ziplist-value", s.hash_max_listpack_value.to_string()),
-        ("set-max-intset-entries", s.set_max_intset_entries.to_string()),
-        ("set-max-listpack-entries", s.set_max_listpack_entries.to_string()),
-        ("set-max-listpack-value", s.set_max_listpack_value.to_string()),
-        ("zset-max-listpack-entries", s.zset_max_listpack_entries.to_string()),
-        ("zset-max-listpack-value", s.zset_max_listpack_value.to_string()),
-        ("zset-max-ziplist-entries", s.zset_max_listpack_entries.to_string()),
-        ("zset-max-ziplist-value", s.zset_max_listpack_value.to_string()),
-        ("list-max-listpack-size", s.list_max_listpack_size.to_string()),
-        ("list-max-ziplist-size", s.list_max_listpack_size.to_string()),
+        (
+            "hash-max-listpack-entries",
+            s.hash_max_listpack_entries.to_string(),
+        ),
+        (
+            "hash-max-listpack-value",
+            s.hash_max_listpack_value.to_string(),
+        ),
+        (
+            "hash-max-ziplist-entries",
+            s.hash_max_listpack_entries.to_string(),
+        ),
+        (
+            "hash-max-ziplist-value",
+            s.hash_max_listpack_value.to_string(),
+        ),
+        (
+            "set-max-intset-entries",
+            s.set_max_intset_entries.to_string(),
+        ),
+        (
+            "set-max-listpack-entries",
+            s.set_max_listpack_entries.to_string(),
+        ),
+        (
+            "set-max-listpack-value",
+            s.set_max_listpack_value.to_string(),
+        ),
+        (
+            "zset-max-listpack-entries",
+            s.zset_max_listpack_entries.to_string(),
+        ),
+        (
+            "zset-max-listpack-value",
+            s.zset_max_listpack_value.to_string(),
+        ),
+        (
+            "zset-max-ziplist-entries",
+            s.zset_max_listpack_entries.to_string(),
+        ),
+        (
+            "zset-max-ziplist-value",
+            s.zset_max_listpack_value.to_string(),
+        ),
+        (
+            "list-max-listpack-size",
+            s.list_max_listpack_size.to_string(),
+        ),
+        (
+            "list-max-ziplist-size",
+            s.list_max_listpack_size.to_string(),
+        ),
         ("list-compress-depth", "0".into()),
     ]
 }
@@ -632,7 +707,11 @@ fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
         KeySpec::None => reply.array(0),
         KeySpec::Range { first, last, step } => {
             reply.array(1);
-            let lastkey = if last < 0 { last as i64 } else { last as i64 - first as i64 };
+            let lastkey = if last < 0 {
+                last as i64
+            } else {
+                last as i64 - first as i64
+            };
             write_range_key_spec(reply, first as i64, lastkey, step as i64);
         }
         KeySpec::Numkeys { numkeys_at, also } => {
@@ -685,7 +764,11 @@ fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[2];
     let (db, now) = (ctx.db(), ctx.now_ms());
     let usage = ctx.shard.keyspace.get(db, key, now).map(|entry| {
-        let key_heap = if key.len() > 23 { key.len().next_multiple_of(16) } else { 0 };
+        let key_heap = if key.len() > 23 {
+            key.len().next_multiple_of(16)
+        } else {
+            0
+        };
         std::mem::size_of::<crate::keyspace::Item>() + 1 + key_heap + entry.value.heap_size()
     });
     let mut reply = ctx.reply();
@@ -906,9 +989,20 @@ mod tests {
         let small = t.run(&["MEMORY", "USAGE", "k"]);
         t.run(&["SET", "k", &"x".repeat(1000)]);
         let big = t.run(&["MEMORY", "USAGE", "k", "SAMPLES", "0"]);
-        let parse = |r: &str| r.trim_start_matches(':').trim().parse::<usize>().unwrap_or(0);
-        assert!(parse(&small) > 0 && parse(&big) >= parse(&small) + 1000, "{small} {big}");
-        assert_eq!(t.run(&["MEMORY", "USAGE", "k", "BAD"]), "-ERR syntax error\r\n");
+        let parse = |r: &str| {
+            r.trim_start_matches(':')
+                .trim()
+                .parse::<usize>()
+                .unwrap_or(0)
+        };
+        assert!(
+            parse(&small) > 0 && parse(&big) >= parse(&small) + 1000,
+            "{small} {big}"
+        );
+        assert_eq!(
+            t.run(&["MEMORY", "USAGE", "k", "BAD"]),
+            "-ERR syntax error\r\n"
+        );
     }
 
     #[test]

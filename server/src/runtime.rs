@@ -32,8 +32,8 @@ const KIND_TIMER: u64 = 5;
 const KIND_CANCEL: u64 = 6;
 
 /// Receive buffers per shard, and their size.
-const RECV_BUFFERS: u16 = 1024;
-const RECV_BUFFER_SIZE: usize = 8 * 1024;
+const RECV_BUFFERS: u16 = 512;
+const RECV_BUFFER_SIZE: usize = 4 * 1024;
 
 fn user_data(kind: u64, index: u32) -> u64 {
     (kind << 56) | index as u64

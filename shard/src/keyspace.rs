@@ -20,10 +20,10 @@ pub struct Item {
     pub entry: Entry,
 }
 
-/// Longest key stored inside its item.
-const INLINE_KEY: usize = 23;
+/// Longest key stored inside its item (so that `Key` is 24 bytes: 22 + length + tag).
+const INLINE_KEY: usize = 22;
 
-/// A key's bytes. Keys up to 23 bytes (most real keys) live inside the table's item, so a
+/// A key's bytes. Keys up to 22 bytes (most real keys) live inside the table's item, so a
 /// lookup compares them in the cache line it already loaded, and they cost no allocation.
 #[derive(Clone)]
 pub enum Key {
@@ -64,11 +64,122 @@ impl std::fmt::Debug for Key {
     }
 }
 
+/// One slot's keys. Items are packed densely in a vector and found through a hash index of
+/// 4-byte positions: a key costs its item plus a few index bytes, instead of a whole item per
+/// bucket at the hash table's load factor (half empty right after each doubling, and small
+/// per-slot tables spend most of their life near that).
 #[derive(Default)]
 struct SlotTable {
-    items: HashTable<Item>,
+    index: Positions,
+    items: Vec<Item>,
     /// Keys in this slot with an expiry; the active expiry cycle skips slots with none.
     volatile: u32,
+}
+
+/// Positions of a slot's items, by key hash: 2 bytes each while the slot holds fewer than
+/// 65536 keys (always, unless one `{hashtag}` gathers millions), 4 bytes past that.
+enum Positions {
+    Narrow(HashTable<u16>),
+    Wide(HashTable<u32>),
+}
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions::Narrow(HashTable::new())
+    }
+}
+
+/// Run `$body` with `$t` bound to whichever table is in use.
+macro_rules! with_positions {
+    ($positions:expr, $t:ident => $body:expr) => {
+        match $positions {
+            Positions::Narrow($t) => $body,
+            Positions::Wide($t) => $body,
+        }
+    };
+}
+
+impl Positions {
+    #[inline]
+    fn find(&self, hash: u64, mut eq: impl FnMut(usize) -> bool) -> Option<usize> {
+        with_positions!(self, t => t.find(hash, |&i| eq(i as usize)).map(|&i| i as usize))
+    }
+
+    fn insert(&mut self, hash: u64, position: usize, rehash: impl Fn(usize) -> u64) {
+        if position > u16::MAX as usize {
+            if let Positions::Narrow(narrow) = self {
+                let mut wide = HashTable::with_capacity(narrow.len() + 1);
+                for &i in narrow.iter() {
+                    wide.insert_unique(rehash(i as usize), i as u32, |&j| rehash(j as usize));
+                }
+                *self = Positions::Wide(wide);
+            }
+        }
+        with_positions!(self, t => {
+            t.insert_unique(hash, position as _, |&i| rehash(i as usize));
+        })
+    }
+
+    fn remove(&mut self, hash: u64, position: usize) {
+        with_positions!(self, t => {
+            if let Ok(found) = t.find_entry(hash, |&i| i as usize == position) {
+                found.remove();
+            }
+        })
+    }
+
+    /// The item at `from` moved to `to`.
+    fn relocate(&mut self, hash: u64, from: usize, to: usize) {
+        with_positions!(self, t => {
+            if let Some(slot) = t.find_mut(hash, |&i| i as usize == from) {
+                *slot = to as _;
+            }
+        })
+    }
+
+    fn shrink_to(&mut self, len: usize, rehash: impl Fn(usize) -> u64) {
+        with_positions!(self, t => t.shrink_to(len, |&i| rehash(i as usize)))
+    }
+}
+
+impl SlotTable {
+    #[inline]
+    fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        let items = &self.items;
+        self.index.find(hash, |i| &*items[i].key == key)
+    }
+
+    fn push(&mut self, hash: u64, item: Item, hasher: &ahash::RandomState) {
+        let SlotTable { index, items, .. } = self;
+        if items.len() == items.capacity() {
+            // Grow by an eighth, not double: memory tracks the key count closely (moving a
+            // slot's few dozen items now and then is cheap).
+            items.reserve_exact((items.len() / 8).max(4));
+        }
+        let position = items.len();
+        items.push(item);
+        index.insert(hash, position, |i| hasher.hash_one(&*items[i].key));
+    }
+
+    /// Remove the item at `position` (its key hashes to `hash`); the last item moves into
+    /// its place.
+    fn remove_at(&mut self, hash: u64, position: usize, hasher: &ahash::RandomState) -> Item {
+        self.index.remove(hash, position);
+        let last = self.items.len() - 1;
+        if position != last {
+            let moved_hash = hasher.hash_one(&*self.items[last].key);
+            self.index.relocate(moved_hash, last, position);
+        }
+        let item = self.items.swap_remove(position);
+        if self.items.capacity() > 16 && self.items.len() < self.items.capacity() / 2 {
+            self.items
+                .shrink_to(self.items.len() + self.items.len() / 4);
+            let items = &self.items;
+            self.index
+                .shrink_to(items.len(), |i| hasher.hash_one(&*items[i].key));
+        }
+        item
+    }
 }
 
 /// One database's keys on this shard.
@@ -141,10 +252,7 @@ impl Keyspace {
     pub fn peek(&self, db: usize, key: &[u8]) -> Option<&Entry> {
         let hash = self.hash(key);
         let table = self.table(db, key_slot(key))?;
-        table
-            .items
-            .find(hash, |item| &*item.key == key)
-            .map(|item| &item.entry)
+        table.find(hash, key).map(|i| &table.items[i].entry)
     }
 
     /// Look a key up; a key whose time ran out at `now_ms` is deleted and not found.
@@ -153,20 +261,16 @@ impl Keyspace {
         let slot = key_slot(key) as usize;
         let db_state = &mut self.dbs[db];
         let table = db_state.slots.get_mut(slot)?;
-        // One probe: the entry API finds the item and can remove it in place if expired.
-        let found = table
-            .items
-            .find_entry(hash, |item| &*item.key == key)
-            .ok()?;
-        if is_expired(&found.get().entry, now_ms) {
-            found.remove();
+        let position = table.find(hash, key)?;
+        if is_expired(&table.items[position].entry, now_ms) {
+            table.remove_at(hash, position, &self.hasher);
             table.volatile -= 1;
             db_state.volatile -= 1;
             db_state.keys -= 1;
             self.expired_keys += 1;
             return None;
         }
-        let item = found.into_mut();
+        let item = &mut table.items[position];
         item.entry.access = access_stamp(now_ms);
         Some(&mut item.entry)
     }
@@ -194,19 +298,17 @@ impl Keyspace {
             db_state.slots.resize_with(SLOT_COUNT, SlotTable::default);
         }
         let table = &mut db_state.slots[slot];
-        let old = match table.items.entry(
-            hash,
-            |item| &*item.key == key,
-            |item| hasher.hash_one(&*item.key),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(mut occupied) => {
-                Some(std::mem::replace(&mut occupied.get_mut().entry, entry))
-            }
-            hashbrown::hash_table::Entry::Vacant(vacant) => {
-                vacant.insert(Item {
-                    key: Key::new(key),
-                    entry,
-                });
+        let old = match table.find(hash, key) {
+            Some(position) => Some(std::mem::replace(&mut table.items[position].entry, entry)),
+            None => {
+                table.push(
+                    hash,
+                    Item {
+                        key: Key::new(key),
+                        entry,
+                    },
+                    hasher,
+                );
                 None
             }
         };
@@ -249,11 +351,8 @@ impl Keyspace {
     fn remove_hashed(&mut self, db: usize, slot: Slot, hash: u64, key: &[u8]) -> Option<Entry> {
         let db_state = &mut self.dbs[db];
         let table = db_state.slots.get_mut(slot as usize)?;
-        let found = table
-            .items
-            .find_entry(hash, |item| &*item.key == key)
-            .ok()?;
-        let (item, _) = found.remove();
+        let position = table.find(hash, key)?;
+        let item = table.remove_at(hash, position, &self.hasher);
         if item.entry.expire_at != NO_EXPIRE {
             table.volatile -= 1;
             db_state.volatile -= 1;
@@ -288,7 +387,7 @@ impl Keyspace {
     /// Visit every key of one slot (expired ones included; callers filter with `is_expired`).
     pub fn for_each_in_slot(&self, db: usize, slot: Slot, mut f: impl FnMut(&[u8], &Entry)) {
         if let Some(table) = self.table(db, slot) {
-            for item in table.items.iter() {
+            for item in &table.items {
                 f(&item.key, &item.entry);
             }
         }
@@ -310,11 +409,17 @@ impl Keyspace {
         }
         let checked = table.volatile as usize;
         let mut expired = 0usize;
-        table.items.retain(|item| {
-            let dead = is_expired(&item.entry, now_ms);
-            expired += dead as usize;
-            !dead
-        });
+        let mut position = 0;
+        while position < table.items.len() {
+            if is_expired(&table.items[position].entry, now_ms) {
+                let hash = self.hasher.hash_one(&*table.items[position].key);
+                // The last item moves here: look at this position again.
+                table.remove_at(hash, position, &self.hasher);
+                expired += 1;
+            } else {
+                position += 1;
+            }
+        }
         table.volatile -= expired as u32;
         db_state.volatile -= expired;
         db_state.keys -= expired;
@@ -416,5 +521,75 @@ mod tests {
         ks.insert(0, b"k", entry(b"w"), 0);
         assert_eq!(ks.db(0).volatile(), 0);
         assert!(!ks.has_volatile());
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+    use crate::value::{StrValue, Value};
+
+    /// Random inserts, removes and expiries against a model: positions and the index agree.
+    #[test]
+    fn dense_slot_tables_match_a_model() {
+        let mut ks = Keyspace::new();
+        let mut model = std::collections::HashMap::new();
+        let mut x: u64 = 12345;
+        for step in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // All keys in one slot (hashtag) to exercise moves inside one table.
+            let key = format!("{{t}}k{}", x % 500);
+            match x % 5 {
+                0..=2 => {
+                    let e = Entry::new(Value::Str(StrValue::from_bytes(&step.to_le_bytes())));
+                    ks.insert(0, key.as_bytes(), e, 0);
+                    model.insert(key, step);
+                }
+                3 => {
+                    assert_eq!(
+                        ks.remove(0, key.as_bytes(), 0).is_some(),
+                        model.remove(&key).is_some()
+                    );
+                }
+                _ => {
+                    let got = ks
+                        .get(0, key.as_bytes(), 0)
+                        .map(|e| e.value.as_str().ok().and_then(|s| s.as_i64()));
+                    assert_eq!(got.is_some(), model.contains_key(&key), "{key}");
+                }
+            }
+        }
+        assert_eq!(ks.db(0).len(), model.len());
+        let mut seen = 0;
+        ks.for_each_in_slot(0, key_slot(b"{t}"), |_, _| seen += 1);
+        assert_eq!(seen, model.len());
+        for key in model.keys() {
+            assert!(ks.peek(0, key.as_bytes()).is_some(), "{key}");
+        }
+    }
+
+    /// One slot holding more keys than 2-byte positions can name switches to 4-byte ones.
+    #[test]
+    fn a_huge_slot_widens_its_positions() {
+        let mut ks = Keyspace::new();
+        let n = 70_000u32;
+        for i in 0..n {
+            let key = format!("{{big}}{i}");
+            ks.insert(
+                0,
+                key.as_bytes(),
+                Entry::new(Value::Str(StrValue::from_bytes(b"v"))),
+                0,
+            );
+        }
+        for i in (0..n).step_by(3) {
+            assert!(ks.remove(0, format!("{{big}}{i}").as_bytes(), 0).is_some());
+        }
+        for i in 0..n {
+            let present = ks.peek(0, format!("{{big}}{i}").as_bytes()).is_some();
+            assert_eq!(present, i % 3 != 0, "{i}");
+        }
     }
 }

@@ -18,10 +18,16 @@ pub enum StrValue {
     /// A string written whole by SET and friends ("embstr" up to 44 bytes, else "raw").
     Boxed(Box<[u8]>),
     /// A string changed in place (APPEND, SETRANGE, SETBIT): spare capacity kept ("raw").
-    Raw(Vec<u8>),
+    /// Boxed so every string value (and so every entry) stays 24 bytes.
+    Raw(Box<Vec<u8>>),
 }
 
 impl StrValue {
+    /// A "raw" string owning `bytes` (built in place by BITOP, SETBIT, PFADD ...).
+    pub fn raw(bytes: Vec<u8>) -> Self {
+        StrValue::Raw(Box::new(bytes))
+    }
+
     /// The value of a freshly written string: "int" when it reads as an integer, as Redis does.
     pub fn from_bytes(bytes: &[u8]) -> Self {
         if bytes.len() <= 20 {
@@ -86,7 +92,7 @@ impl StrValue {
         if !matches!(self, StrValue::Raw(_)) {
             let mut buf = itoa::Buffer::new();
             let bytes = self.as_bytes(&mut buf).to_vec();
-            *self = StrValue::Raw(bytes);
+            *self = StrValue::Raw(Box::new(bytes));
         }
         match self {
             StrValue::Raw(v) => v,
@@ -109,7 +115,7 @@ impl StrValue {
         match self {
             StrValue::Int(_) | StrValue::Inline { .. } => 0,
             StrValue::Boxed(b) => b.len(),
-            StrValue::Raw(v) => v.capacity(),
+            StrValue::Raw(v) => std::mem::size_of::<Vec<u8>>() + v.capacity(),
         }
     }
 }
@@ -119,7 +125,8 @@ impl StrValue {
 pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
-    Hash(Box<HashValue>),
+    /// Unboxed: a hash is 16 bytes, and small hashes are the most numerous values.
+    Hash(HashValue),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
 }
@@ -180,7 +187,7 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::List(v) => std::mem::size_of_val(&**v) + v.heap_size(),
-            Value::Hash(v) => std::mem::size_of_val(&**v) + v.heap_size(),
+            Value::Hash(v) => v.heap_size(),
             Value::Set(v) => std::mem::size_of_val(&**v) + v.heap_size(),
             Value::ZSet(v) => std::mem::size_of_val(&**v) + v.heap_size(),
         }

@@ -103,7 +103,7 @@ fn bytes_for_write<'s>(
     let now = shard.now_ms;
     let need = (max_bit >> 3) as usize + 1;
     if shard.keyspace.get(db, key, now).is_none() {
-        let entry = Entry::new(Value::Str(StrValue::Raw(vec![0u8; need])));
+        let entry = Entry::new(Value::Str(StrValue::raw(vec![0u8; need])));
         shard.keyspace.insert(db, key, entry, now);
     }
     let entry = shard
@@ -426,7 +426,7 @@ fn bitop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let len = result.len();
     if len > 0 {
         // Replaces whatever the destination held, TTL included.
-        let entry = Entry::new(Value::Str(StrValue::Raw(result)));
+        let entry = Entry::new(Value::Str(StrValue::raw(result)));
         ctx.shard.keyspace.insert(db, dest, entry, now);
     } else {
         ctx.shard.keyspace.remove(db, dest, now);

@@ -122,7 +122,7 @@ fn update_hash<R>(
     let mut hash = HashValue::new();
     let out = f(&mut hash, limits)?;
     if !hash.is_empty() {
-        keyspace.insert(db, key, Entry::new(Value::Hash(Box::new(hash))), now);
+        keyspace.insert(db, key, Entry::new(Value::Hash(hash)), now);
     }
     Ok(out)
 }

@@ -536,7 +536,7 @@ fn hll_for_write<'s>(
     let now = shard.now_ms;
     let mut created = false;
     if shard.keyspace.get(db, key, now).is_none() {
-        let entry = Entry::new(Value::Str(StrValue::Raw(new_hll())));
+        let entry = Entry::new(Value::Str(StrValue::raw(new_hll())));
         shard.keyspace.insert(db, key, entry, now);
         created = true;
     }

@@ -740,7 +740,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             let len = bytes.len();
             ctx.shard
                 .keyspace
-                .insert(db, key, new_entry(StrValue::Raw(bytes), NO_EXPIRE), now);
+                .insert(db, key, new_entry(StrValue::raw(bytes), NO_EXPIRE), now);
             len
         }
     };
@@ -1461,7 +1461,7 @@ mod tests {
         t.shard.keyspace.insert(
             0,
             b"k",
-            crate::value::Entry::new(Value::Str(StrValue::Raw(big))),
+            crate::value::Entry::new(Value::Str(StrValue::raw(big))),
             0,
         );
         assert_eq!(t.run(&["APPEND", "k", "ab"]), TOO_BIG);

@@ -131,9 +131,11 @@ pub enum Request {
         commands: PackedCommands,
     },
     /// Hold these keys (or the whole shard) for a transaction (granted in arrival order).
+    /// `ops` run as soon as the keys are granted; their results come back with `Locked`.
     Lock {
         tx: TxId,
         set: crate::locks::LockSet,
+        ops: Vec<(u32, ShardOp)>,
     },
     /// One step of a transaction (holding this shard, or lock-free for read-only gathers).
     Op { tx: TxId, index: u32, op: ShardOp },
@@ -161,6 +163,7 @@ pub enum Response {
     },
     Locked {
         tx: TxId,
+        results: Vec<(u32, OpResult)>,
     },
     OpDone {
         tx: TxId,
@@ -168,7 +171,5 @@ pub enum Response {
         result: OpResult,
     },
     /// A watched key got data.
-    WatchFired {
-        id: u64,
-    },
+    WatchFired { id: u64 },
 }

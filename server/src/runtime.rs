@@ -58,6 +58,10 @@ struct TxState {
     plan: Plan,
     /// What to hold on which shard, ascending by shard; empty for lock-free gathers.
     locks: Vec<(ShardId, LockSet)>,
+    /// First-phase operations to send with each lock request (by lock position).
+    lock_ops: Vec<Vec<(u32, ShardOp)>>,
+    /// First-phase operations for shards this transaction doesn't lock.
+    deferred: Vec<(ShardId, u32, ShardOp)>,
     locks_held: usize,
     results: Vec<Option<OpResult>>,
     outstanding: usize,
@@ -86,6 +90,8 @@ pub struct Runtime {
     txs: HashMap<u32, TxState>,
     tx_serial: u32,
     locks: LockTable,
+    /// Operations that came with lock requests still waiting for their keys.
+    lock_ops: HashMap<TxId, Vec<(u32, ShardOp)>>,
     /// Requests that arrived while another transaction held this shard.
     parked: VecDeque<(ShardId, Request)>,
     /// Connections waiting for this shard to be free.
@@ -136,6 +142,7 @@ impl Runtime {
             txs: HashMap::new(),
             tx_serial: 0,
             locks: LockTable::default(),
+            lock_ops: HashMap::new(),
             parked: VecDeque::new(),
             stalled: Vec::new(),
             local_requests: VecDeque::new(),
@@ -1025,20 +1032,55 @@ impl Runtime {
             origin: self.me() as u32,
             serial,
         };
+        let mut plan = plan;
+        // The first phase's operations ride on the lock requests: each shard runs its part
+        // as soon as it grants the keys (nobody can see that part until the unlock), which
+        // saves a round trip per transaction.
+        let mut lock_ops: Vec<Vec<(u32, ShardOp)>> = locks.iter().map(|_| Vec::new()).collect();
+        let mut deferred = Vec::new();
+        let mut results = Vec::new();
+        let mut outstanding = 0;
+        let mut first_step = None;
+        if !locks.is_empty() {
+            match plan.next(Vec::new()) {
+                Step::Ops(ops) => {
+                    results = ops.iter().map(|_| None).collect();
+                    outstanding = ops.len();
+                    for (index, (shard, op)) in ops.into_iter().enumerate() {
+                        match locks.iter().position(|(locked, _)| *locked == shard) {
+                            Some(at) => lock_ops[at].push((index as u32, op)),
+                            None => deferred.push((shard, index as u32, op)),
+                        }
+                    }
+                }
+                step => first_step = Some(step),
+            }
+        }
         let first = locks.first().cloned();
+        let first_ops = lock_ops.first_mut().map(std::mem::take).unwrap_or_default();
         let state = TxState {
             conn,
             seq,
             plan,
             locks,
             locks_held: 0,
-            results: Vec::new(),
-            outstanding: 0,
+            lock_ops,
+            deferred,
+            results,
+            outstanding,
         };
         self.txs.insert(serial, state);
-        match first {
-            Some((shard, set)) => self.send_request(shard, Request::Lock { tx, set }),
-            None => self.run_phase(serial, Vec::new()),
+        match (first, first_step) {
+            (_, Some(step)) => self.finish_step(serial, step),
+            (Some((shard, set)), None) => self.send_request(
+                shard,
+                Request::Lock {
+                    tx,
+                    set,
+                    ops: first_ops,
+                },
+            ),
+            (None, None) => self.run_phase(serial, Vec::new()),
         }
     }
 
@@ -1058,7 +1100,7 @@ impl Runtime {
         }
     }
 
-    fn on_locked(&mut self, serial: u32) {
+    fn on_locked(&mut self, serial: u32, results: Vec<(u32, OpResult)>) {
         let tx = TxId {
             origin: self.me() as u32,
             serial,
@@ -1066,15 +1108,46 @@ impl Runtime {
         let Some(state) = self.txs.get_mut(&serial) else {
             return;
         };
+        for (index, result) in results {
+            if let Some(slot) = state.results.get_mut(index as usize) {
+                if slot.is_none() {
+                    state.outstanding -= 1;
+                }
+                *slot = Some(result);
+            }
+        }
         state.locks_held += 1;
         if let Some((next, set)) = state.locks.get(state.locks_held).cloned() {
-            self.send_request(next, Request::Lock { tx, set });
-        } else {
-            self.run_phase(serial, Vec::new());
+            let ops = state
+                .lock_ops
+                .get_mut(state.locks_held)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            self.send_request(next, Request::Lock { tx, set, ops });
+            return;
+        }
+        // Every shard is held: operations for shards without keys here, then the next phase.
+        let deferred = std::mem::take(&mut state.deferred);
+        let ready = state.outstanding == 0;
+        for (shard, index, op) in deferred {
+            self.send_request(shard, Request::Op { tx, index, op });
+        }
+        if ready {
+            let results = std::mem::take(&mut state_results(&mut self.txs, serial));
+            self.run_phase(serial, results);
         }
     }
 
     fn run_phase(&mut self, serial: u32, results: Vec<OpResult>) {
+        let Some(state) = self.txs.get_mut(&serial) else {
+            return;
+        };
+        let step = state.plan.next(results);
+        self.finish_step(serial, step);
+    }
+
+    /// Act on what a plan wants next: send operations, or answer and let go.
+    fn finish_step(&mut self, serial: u32, step: Step) {
         let tx = TxId {
             origin: self.me() as u32,
             serial,
@@ -1082,7 +1155,7 @@ impl Runtime {
         let Some(mut state) = self.txs.remove(&serial) else {
             return;
         };
-        match state.plan.next(results) {
+        match step {
             Step::Ops(ops) => {
                 state.results = ops.iter().map(|_| None).collect();
                 state.outstanding = ops.len();
@@ -1302,7 +1375,7 @@ impl Runtime {
                     start = end;
                 }
             }
-            Response::Locked { tx } => self.on_locked(tx.serial),
+            Response::Locked { tx, results } => self.on_locked(tx.serial, results),
             Response::WatchFired { id } => self.on_watch_fired(id),
             Response::OpDone { tx, index, result } => self.on_op_done(tx.serial, index, result),
         }
@@ -1310,9 +1383,11 @@ impl Runtime {
 
     fn on_request(&mut self, from: ShardId, request: Request) {
         match request {
-            Request::Lock { tx, set } => {
+            Request::Lock { tx, set, ops } => {
                 if self.locks.request(tx, set) {
-                    self.send_response(tx.origin as ShardId, Response::Locked { tx });
+                    self.grant(tx, ops);
+                } else {
+                    self.lock_ops.insert(tx, ops);
                 }
             }
             Request::Unlock { tx } => {
@@ -1390,7 +1465,8 @@ impl Runtime {
     /// forwarded batches and local connections that waited (those still blocked wait on).
     fn on_release(&mut self, granted: Vec<TxId>) {
         for tx in granted {
-            self.send_response(tx.origin as ShardId, Response::Locked { tx });
+            let ops = self.lock_ops.remove(&tx).unwrap_or_default();
+            self.grant(tx, ops);
         }
         // Parked batches run in arrival order until one still touches a held key.
         while let Some((from, request)) = self.parked.pop_front() {
@@ -1413,6 +1489,15 @@ impl Runtime {
                 self.arm_recv(index);
             }
         }
+    }
+
+    /// `tx` now holds its keys here: run the operations that came with its request.
+    fn grant(&mut self, tx: TxId, ops: Vec<(u32, ShardOp)>) {
+        let results = ops
+            .into_iter()
+            .map(|(index, op)| (index, self.execute_op(op)))
+            .collect();
+        self.send_response(tx.origin as ShardId, Response::Locked { tx, results });
     }
 
     /// Whether any of these commands touches a key a transaction holds here.
@@ -1745,6 +1830,18 @@ struct Blocked {
     resp3: bool,
     args: Vec<Box<[u8]>>,
     block: shard::client::BlockSpec,
+}
+
+/// A transaction's collected results, in operation order.
+fn state_results(txs: &mut HashMap<u32, TxState>, serial: u32) -> Vec<OpResult> {
+    txs.get_mut(&serial)
+        .map(|state| {
+            std::mem::take(&mut state.results)
+                .into_iter()
+                .flatten()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 enum Route {

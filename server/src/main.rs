@@ -101,7 +101,9 @@ fn serve(config: config::Config) -> std::io::Result<()> {
         config.shards
     );
     let _ = std::io::stdout().flush();
+    notify_systemd("READY=1");
     wait_for_signal(&signals);
+    notify_systemd("STOPPING=1");
     runtime::SHUTDOWN.store(true, Ordering::SeqCst);
     for waker in &mesh.wakers {
         waker.wake();
@@ -111,6 +113,23 @@ fn serve(config: config::Config) -> std::io::Result<()> {
     }
     println!("shardis: shut down");
     Ok(())
+}
+
+/// Tell systemd (Type=notify units) about readiness or shutdown, if it is listening.
+fn notify_systemd(state: &str) {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr as UnixAddr, UnixDatagram};
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let path = path.to_string_lossy().into_owned();
+    let addr = match path.strip_prefix('@') {
+        Some(name) => UnixAddr::from_abstract_name(name.as_bytes()),
+        None => UnixAddr::from_pathname(&path),
+    };
+    if let (Ok(socket), Ok(addr)) = (UnixDatagram::unbound(), addr) {
+        let _ = socket.send_to_addr(state.as_bytes(), &addr);
+    }
 }
 
 fn block_signals() -> libc::sigset_t {

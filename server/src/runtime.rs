@@ -344,6 +344,7 @@ impl Runtime {
     }
 
     fn on_tick(&mut self) {
+        self.shard.sample_ops();
         let start = Instant::now();
         loop {
             let (checked, expired) = self.shard.active_expire_step(200);
@@ -1740,6 +1741,14 @@ impl Runtime {
             )),
             ShardOp::Info => {
                 let mut data = InfoData::from_shard(&self.shard);
+                // Each blocked client counts once: on the shard that parked it (its own or
+                // its keys' owner), or on its coordinator when its keys span shards.
+                let parked = self
+                    .blocked
+                    .values()
+                    .filter(|b| !matches!(b.origin, BlockedOrigin::Watcher { .. }))
+                    .count();
+                data.stats.blocked_clients = (parked + self.watching.len()) as u64;
                 if self.me() == 0 {
                     data.used_memory = resident_bytes();
                 }

@@ -60,6 +60,11 @@ pub struct Stats {
     pub net_output_bytes: u64,
     pub connected_clients: u64,
     pub forwarded_commands: u64,
+    /// Clients waiting in blocking commands.
+    pub blocked_clients: u64,
+    /// Commands per second, averaged over the last 16 samples (as Redis's
+    /// instantaneous_ops_per_sec).
+    pub instantaneous_ops_per_sec: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -75,6 +80,8 @@ impl std::ops::AddAssign for Stats {
         self.net_output_bytes += o.net_output_bytes;
         self.connected_clients += o.connected_clients;
         self.forwarded_commands += o.forwarded_commands;
+        self.blocked_clients += o.blocked_clients;
+        self.instantaneous_ops_per_sec += o.instantaneous_ops_per_sec;
     }
 }
 
@@ -103,6 +110,16 @@ pub struct Shard {
     pub blocking: BlockingKeys,
     rng: u64,
     expire_cursor: ExpireCursor,
+    ops_samples: OpsSamples,
+}
+
+/// Samples of the command rate, taken every tick as Redis's `trackInstantaneousMetric`.
+#[derive(Debug, Default, Clone, Copy)]
+struct OpsSamples {
+    per_second: [u64; 16],
+    next: usize,
+    last_ms: u64,
+    last_count: u64,
 }
 
 /// The shard's side of blocking commands (BLPOP, BZPOPMIN, ...): which keys have clients
@@ -168,6 +185,7 @@ impl Shard {
             started_ms: 0,
             shutdown_requested: false,
             blocking: BlockingKeys::default(),
+            ops_samples: OpsSamples::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
         }
@@ -266,6 +284,22 @@ impl Shard {
         }
         debug_assert!(owned.end <= SLOT_COUNT);
         (checked, expired)
+    }
+
+    /// Take one sample of the command rate (the event loop calls this every tick).
+    pub fn sample_ops(&mut self) {
+        let samples = &mut self.ops_samples;
+        let now = self.now_ms;
+        let count = self.stats.commands_processed;
+        if samples.last_ms != 0 && now > samples.last_ms {
+            let rate = (count - samples.last_count) * 1000 / (now - samples.last_ms);
+            samples.per_second[samples.next] = rate;
+            samples.next = (samples.next + 1) % samples.per_second.len();
+        }
+        samples.last_ms = now;
+        samples.last_count = count;
+        self.stats.instantaneous_ops_per_sec =
+            samples.per_second.iter().sum::<u64>() / samples.per_second.len() as u64;
     }
 
     /// Counters including the keyspace's own.

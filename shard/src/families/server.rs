@@ -443,8 +443,8 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                 let _ = write!(
                     text,
                     "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\n\
-                     blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                    s.connected_clients
+                     blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                    s.connected_clients, s.blocked_clients
                 );
             }
             "memory" => {
@@ -469,12 +469,13 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                 let _ = write!(
                     text,
                     "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
-                     instantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\n\
+                     instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\n\
                      total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n\
                      evicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n\
                      pubsub_channels:0\r\npubsub_patterns:0\r\nforwarded_commands:{}\r\n",
                     s.connections_received,
                     s.commands_processed,
+                    s.instantaneous_ops_per_sec,
                     s.net_input_bytes,
                     s.net_output_bytes,
                     s.rejected_connections,

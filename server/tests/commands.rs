@@ -1054,3 +1054,56 @@ fn sigterm_exits_cleanly() {
     let status = status.expect("server did not exit within 5 s after SIGTERM");
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
+
+/// MEMORY USAGE over RESP: null for a missing key, growing with the value, errors as Redis.
+#[test]
+fn memory_usage_over_resp() {
+    with_shards(|_server, c| {
+        assert_eq!(c.cmd(&["MEMORY", "USAGE", "mu:none"]), nil());
+        assert_eq!(c.cmd(&["SET", "mu:small", "v"]), ok());
+        let small = c.cmd(&["MEMORY", "USAGE", "mu:small"]).int();
+        let big_value = "x".repeat(5000);
+        assert_eq!(c.cmd(&["SET", "mu:big", &big_value]), ok());
+        let big = c.cmd(&["MEMORY", "USAGE", "mu:big", "SAMPLES", "0"]).int();
+        assert!(small > 0 && big >= small + 5000, "small={small} big={big}");
+        assert_eq!(c.cmd(&["HSET", "mu:h", "f", "v"]), int(1));
+        assert!(c.cmd(&["MEMORY", "USAGE", "mu:h"]).int() > 0);
+        assert_eq!(
+            c.cmd(&["MEMORY", "USAGE", "mu:small", "BOGUS"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            c.cmd(&["MEMORY", "USAGE"]),
+            err("ERR wrong number of arguments for 'memory|usage' command")
+        );
+    });
+}
+
+/// INFO counts clients parked in blocking commands, on any shard, and the command rate.
+#[test]
+fn info_reports_blocked_clients() {
+    if target_is_redis() {
+        return;
+    }
+    with_shards(|server, c| {
+        let mut blocked = server.connect();
+        blocked.send(&["BLPOP", "info:q1", "info:q2", "info:q3", "5"]);
+        let field = |c: &mut Conn| -> i64 {
+            let text = c.cmd(&["INFO", "clients"]).as_str().unwrap_or_default();
+            text.lines()
+                .find_map(|l| l.strip_prefix("blocked_clients:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(-1)
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while field(c) != 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(field(c), 1);
+        assert_eq!(c.cmd(&["RPUSH", "info:q2", "x"]), int(1));
+        assert_eq!(blocked.read_reply(), bulks(&["info:q2", "x"]));
+        assert_eq!(field(c), 0);
+        let stats = c.cmd(&["INFO", "stats"]).as_str().unwrap_or_default();
+        assert!(stats.contains("instantaneous_ops_per_sec:"), "{stats}");
+    });
+}

@@ -14,13 +14,11 @@ use std::collections::BTreeSet;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Start the server under test. Against real Redis
-/// (SHARDIS_TEST_TARGET=redis), set `hash-max-listpack-entries` to the
-/// redis.conf value 128 that Shardis uses (redis-server's built-in default,
-/// without a config file, is 512).
+/// Start the server under test (or, with SHARDIS_TEST_TARGET=redis, a redis-server with its
+/// defaults, which Shardis shares).
 fn start(shards: usize) -> Server {
     if target_is_redis() {
-        let mut s = start_redis_with(&["--hash-max-listpack-entries", "128"]);
+        let mut s = start_redis_with(&[]);
         s.shards = shards;
         s
     } else {
@@ -721,14 +719,15 @@ fn benchmark_style_lpush_lrange() {
 #[test]
 fn big_hash_crosses_encoding() {
     with_shards(|_, c| {
-        let cmds: Vec<Vec<Vec<u8>>> = (0..128)
+        // hash-max-listpack-entries is 512, as in Redis.
+        let cmds: Vec<Vec<Vec<u8>>> = (0..512)
             .map(|i| args(&["HSET", "bh", &format!("f{i}"), &format!("v{i}")]))
             .collect();
         load(c, &cmds, |r| *r == int(1));
         assert_eq!(encoding(c, "bh"), "listpack");
-        assert_eq!(c.cmd(&["HSET", "bh", "f128", "v128"]), int(1));
+        assert_eq!(c.cmd(&["HSET", "bh", "f512", "v512"]), int(1));
         assert_eq!(encoding(c, "bh"), "hashtable");
-        let cmds: Vec<Vec<Vec<u8>>> = (129..5000)
+        let cmds: Vec<Vec<Vec<u8>>> = (513..5000)
             .map(|i| args(&["HSET", "bh", &format!("f{i}"), &format!("v{i}")]))
             .collect();
         load(c, &cmds, |r| *r == int(1));

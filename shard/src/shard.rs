@@ -34,7 +34,7 @@ impl Default for Settings {
             shards: 1,
             config_file: String::new(),
             maxclients: 10000,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             set_max_listpack_entries: 128,

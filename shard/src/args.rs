@@ -120,3 +120,49 @@ pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, CmdError> {
     }
     Ok(now_ms.saturating_add(ms))
 }
+
+/// `[MATCH pattern] [COUNT count]` of HSCAN, SSCAN and ZSCAN, from `args[start..]`, with
+/// Redis's errors (COUNT below 1, or anything else, is a syntax error). `MATCH *` filters
+/// nothing at all (not even an empty member), as in Redis.
+pub struct ScanOptions {
+    pub count: usize,
+    pub pattern: Option<crate::glob::GlobPattern>,
+}
+
+impl ScanOptions {
+    pub fn parse(args: &[&[u8]], start: usize) -> Result<ScanOptions, CmdError> {
+        let mut options = ScanOptions {
+            count: 10,
+            pattern: None,
+        };
+        let mut i = start;
+        while i < args.len() {
+            let has_value = i + 1 < args.len();
+            match OptionName::new(args[i]).as_str() {
+                "COUNT" if has_value => {
+                    let count = parse_i64(args[i + 1])?;
+                    if count < 1 {
+                        return Err(CmdError::Syntax);
+                    }
+                    options.count = usize::try_from(count).unwrap_or(usize::MAX);
+                }
+                "MATCH" if has_value => {
+                    let pattern = args[i + 1];
+                    options.pattern =
+                        (pattern != b"*").then(|| crate::glob::GlobPattern::new(pattern, false));
+                }
+                _ => return Err(CmdError::Syntax),
+            }
+            i += 2;
+        }
+        Ok(options)
+    }
+
+    /// Whether a member passes MATCH.
+    #[inline]
+    pub fn matches(&self, member: &[u8]) -> bool {
+        self.pattern
+            .as_ref()
+            .is_none_or(|glob| glob.matches(member))
+    }
+}

@@ -2,12 +2,11 @@
 //! HDEL, HLEN, HEXISTS, HSTRLEN, HINCRBY/HINCRBYFLOAT, HRANDFIELD and HSCAN, with Redis
 //! 7.0's replies, errors and listpack/hashtable conversions (see `types::hash`).
 
-use crate::args::{parse_i64, OptionName};
+use crate::args::parse_i64;
 use crate::command::{flags::*, CommandSpec, Handler, KeySpec, Merge, Routing};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::families::keys::parse_scan_cursor;
-use crate::glob::GlobPattern;
 use crate::types::hash::HashValue;
 use crate::value::{Entry, Value};
 use protocol::Reply;
@@ -490,30 +489,10 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         r.bulk(b"0");
         r.array(0);
     });
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        match OptionName::new(args[i]).as_str() {
-            "COUNT" if has_value => {
-                count = parse_i64(args[i + 1])?;
-                if count < 1 {
-                    return Err(CmdError::Syntax);
-                }
-            }
-            "MATCH" if has_value => pattern = Some(args[i + 1]),
-            _ => return Err(CmdError::Syntax),
-        }
-        i += 2;
-    }
-    // MATCH * filters nothing (not even the empty field), as in Redis.
-    let glob = pattern
-        .filter(|p| *p != b"*")
-        .map(|p| GlobPattern::new(p, false));
+    let options = crate::args::ScanOptions::parse(args, 3)?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
-    let next = hash.scan(cursor, count as usize, |field, value| {
-        if glob.as_ref().is_none_or(|g| g.matches(field)) {
+    let next = hash.scan(cursor, options.count, |field, value| {
+        if options.matches(field) {
             found.push((field, value));
         }
     });

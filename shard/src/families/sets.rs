@@ -12,7 +12,6 @@ use crate::command::{flags::*, CommandSpec, Handler, KeySpec, Merge, Routing};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::families::keys::parse_scan_cursor;
-use crate::glob::GlobPattern;
 use crate::types::set::{Member, MemberRef, SetValue};
 use crate::value::{Entry, Value};
 
@@ -778,33 +777,12 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     let set = entry.value.as_set()?;
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        match OptionName::new(args[i]).as_str() {
-            "COUNT" if has_value => {
-                let n = parse_i64(args[i + 1])?;
-                if n < 1 {
-                    return Err(CmdError::Syntax);
-                }
-                count = usize::try_from(n).unwrap_or(usize::MAX);
-            }
-            "MATCH" if has_value => pattern = Some(args[i + 1]),
-            _ => return Err(CmdError::Syntax),
-        }
-        i += 2;
-    }
-    let glob = pattern
-        .filter(|p| *p != b"*")
-        .map(|p| GlobPattern::new(p, false));
+    let options = crate::args::ScanOptions::parse(args, 3)?;
     let mut found: Vec<MemberRef<'_>> = Vec::new();
-    let next = set.scan(cursor, count, |m| {
-        let keep = match (&glob, m) {
-            (None, _) => true,
-            (Some(g), MemberRef::Bytes(b)) => g.matches(b),
-            (Some(g), MemberRef::Int(n)) => g.matches(itoa::Buffer::new().format(n).as_bytes()),
+    let next = set.scan(cursor, options.count, |m| {
+        let keep = match m {
+            MemberRef::Bytes(b) => options.matches(b),
+            MemberRef::Int(n) => options.matches(itoa::Buffer::new().format(n).as_bytes()),
         };
         if keep {
             found.push(m);

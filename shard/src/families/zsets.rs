@@ -10,7 +10,6 @@ use crate::command::{flags::*, CommandSpec, Handler, KeySpec, Merge, Routing};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::families::keys::parse_scan_cursor;
-use crate::glob::GlobPattern;
 use crate::types::set::SetValue;
 use crate::types::zset::{ZLimits, ZSetValue};
 use crate::value::{Entry, Value};
@@ -1638,30 +1637,10 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     let z = entry.value.as_zset()?;
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let has_value = i + 1 < args.len();
-        match OptionName::new(args[i]).as_str() {
-            "COUNT" if has_value => {
-                let n = parse_i64(args[i + 1])?;
-                if n < 1 {
-                    return Err(CmdError::Syntax);
-                }
-                count = usize::try_from(n).unwrap_or(usize::MAX);
-            }
-            "MATCH" if has_value => pattern = Some(args[i + 1]),
-            _ => return Err(CmdError::Syntax),
-        }
-        i += 2;
-    }
-    let glob = pattern
-        .filter(|p| *p != b"*")
-        .map(|p| GlobPattern::new(p, false));
+    let options = crate::args::ScanOptions::parse(args, 3)?;
     let mut found: Vec<(&[u8], f64)> = Vec::new();
-    let next = z.scan(cursor, count, |m, s| {
-        if glob.as_ref().is_none_or(|g| g.matches(m)) {
+    let next = z.scan(cursor, options.count, |m, s| {
+        if options.matches(m) {
             found.push((m, s));
         }
     });

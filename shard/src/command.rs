@@ -62,6 +62,31 @@ pub enum KeySpec {
 }
 
 impl KeySpec {
+    /// The first argument is the key (GET, LPUSH, HSET, ...).
+    pub const FIRST: KeySpec = KeySpec::Range {
+        first: 1,
+        last: 1,
+        step: 1,
+    };
+    /// The first two arguments are keys (RENAME, SMOVE, LMOVE, ...).
+    pub const FIRST_TWO: KeySpec = KeySpec::Range {
+        first: 1,
+        last: 2,
+        step: 1,
+    };
+    /// Every argument is a key (DEL, MGET, SUNION, ...).
+    pub const ALL: KeySpec = KeySpec::Range {
+        first: 1,
+        last: -1,
+        step: 1,
+    };
+    /// Every argument but a trailing timeout (BLPOP, BZPOPMIN, ...).
+    pub const ALL_BUT_LAST: KeySpec = KeySpec::Range {
+        first: 1,
+        last: -2,
+        step: 1,
+    };
+
     /// Indexes into `args` of the keys of this invocation. A malformed key count gives no
     /// keys: the command then runs where it is and its handler reports the error.
     pub fn key_indexes(&self, args: &[&[u8]]) -> smallvec::SmallVec<[usize; 8]> {

@@ -10,11 +10,6 @@ use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::value::{Entry, StrValue, Value};
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
 /// BITOP operation destkey key [key ...]: the destination and every source.
 const BITOP_KEYS: KeySpec = KeySpec::Range {
     first: 2,
@@ -48,20 +43,20 @@ macro_rules! bitmap_cmd {
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    bitmap_cmd!("setbit", 4, WRITE | DENYOOM, KEY1, WRITE_SLOW, "2.2.0", setbit,
+    bitmap_cmd!("setbit", 4, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "2.2.0", setbit,
         "Sets or clears the bit at offset in the string value stored at key"),
-    bitmap_cmd!("getbit", 3, READONLY | FAST, KEY1, READ_FAST, "2.2.0", getbit,
+    bitmap_cmd!("getbit", 3, READONLY | FAST, KeySpec::FIRST, READ_FAST, "2.2.0", getbit,
         "Returns the bit value at offset in the string value stored at key"),
-    bitmap_cmd!("bitcount", -2, READONLY, KEY1, READ_SLOW, "2.6.0", bitcount,
+    bitmap_cmd!("bitcount", -2, READONLY, KeySpec::FIRST, READ_SLOW, "2.6.0", bitcount,
         "Count set bits in a string"),
-    bitmap_cmd!("bitpos", -3, READONLY, KEY1, READ_SLOW, "2.8.7", bitpos,
+    bitmap_cmd!("bitpos", -3, READONLY, KeySpec::FIRST, READ_SLOW, "2.8.7", bitpos,
         "Find first bit set or clear in a string"),
     // The destination and all sources must be on one shard (the router sees to it).
     bitmap_cmd!("bitop", -4, WRITE | DENYOOM, BITOP_KEYS, WRITE_SLOW, "2.6.0", bitop,
         "Perform bitwise operations between strings"),
-    bitmap_cmd!("bitfield", -2, WRITE | DENYOOM, KEY1, WRITE_SLOW, "3.2.0", bitfield,
+    bitmap_cmd!("bitfield", -2, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "3.2.0", bitfield,
         "Perform arbitrary bitfield integer operations on strings"),
-    bitmap_cmd!("bitfield_ro", -2, READONLY | FAST, KEY1, READ_FAST, "6.0.0", bitfield_ro,
+    bitmap_cmd!("bitfield_ro", -2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "6.0.0", bitfield_ro,
         "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"),
 ];
 

@@ -15,12 +15,6 @@ const READ_FAST: &[&str] = &["@read", "@hash", "@fast"];
 const READ_SLOW: &[&str] = &["@read", "@hash", "@slow"];
 const WRITE_FAST: &[&str] = &["@write", "@hash", "@fast"];
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-
 const SINGLE: Routing = Routing::Keys(Merge::Single);
 
 /// `name, arity, flags, ACL categories, since, handler, summary`; every hash command has
@@ -32,7 +26,7 @@ macro_rules! hash_cmd {
             name: $name,
             arity: $arity,
             flags: $flags,
-            keys: KEY1,
+            keys: KeySpec::FIRST,
             acl: $acl,
             group: "hash",
             since: $since,

@@ -21,35 +21,25 @@ use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::value::{Entry, StrValue, Value};
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const ALL_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
 const SINGLE: Routing = Routing::Keys(Merge::Single);
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
-        name: "pfadd", arity: -2, flags: WRITE | DENYOOM | FAST, keys: KEY1,
+        name: "pfadd", arity: -2, flags: WRITE | DENYOOM | FAST, keys: KeySpec::FIRST,
         acl: &["@write", "@hyperloglog", "@fast"], group: "hyperloglog", since: "2.8.9",
         summary: "Adds the specified elements to the specified HyperLogLog.",
         routing: SINGLE, handler: pfadd as Handler,
     },
     // Several keys: a union count computed on one shard (the router gathers them).
     CommandSpec {
-        name: "pfcount", arity: -2, flags: READONLY, keys: ALL_KEYS,
+        name: "pfcount", arity: -2, flags: READONLY, keys: KeySpec::ALL,
         acl: &["@read", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9",
         summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
         routing: SINGLE, handler: pfcount as Handler,
     },
     CommandSpec {
-        name: "pfmerge", arity: -2, flags: WRITE | DENYOOM, keys: ALL_KEYS,
+        name: "pfmerge", arity: -2, flags: WRITE | DENYOOM, keys: KeySpec::ALL,
         acl: &["@write", "@hyperloglog", "@slow"], group: "hyperloglog", since: "2.8.9",
         summary: "Merge N different HyperLogLogs into a single one.",
         routing: SINGLE, handler: pfmerge as Handler,

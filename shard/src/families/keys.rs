@@ -18,22 +18,6 @@ use crate::slot::{Slot, SLOT_COUNT};
 use crate::value::{Entry, StrValue, Value, NO_EXPIRE};
 use protocol::Reply;
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const KEY12: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-const KEYS_ALL: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
-
 const WRITE_FAST: &[&str] = &["@keyspace", "@write", "@fast"];
 const WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
 const READ_FAST: &[&str] = &["@keyspace", "@read", "@fast"];
@@ -60,37 +44,37 @@ const SINGLE: Routing = Routing::Keys(Merge::Single);
 const SUM: Routing = Routing::Keys(Merge::Sum);
 
 pub static COMMANDS: &[CommandSpec] = &[
-    key_cmd!("del", -2, WRITE, KEYS_ALL, WRITE_SLOW, "1.0.0", "Delete a key", SUM, del),
+    key_cmd!("del", -2, WRITE, KeySpec::ALL, WRITE_SLOW, "1.0.0", "Delete a key", SUM, del),
     key_cmd!(
         "unlink",
         -2,
         WRITE | FAST,
-        KEYS_ALL,
+        KeySpec::ALL,
         WRITE_FAST,
         "4.0.0",
         "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         SUM,
         del
     ),
-    key_cmd!("exists", -2, READONLY | FAST, KEYS_ALL, READ_FAST, "1.0.0", "Determine if a key exists", SUM, exists),
+    key_cmd!("exists", -2, READONLY | FAST, KeySpec::ALL, READ_FAST, "1.0.0", "Determine if a key exists", SUM, exists),
     key_cmd!(
         "touch",
         -2,
         READONLY | FAST,
-        KEYS_ALL,
+        KeySpec::ALL,
         READ_FAST,
         "3.2.1",
         "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         SUM,
         touch
     ),
-    key_cmd!("type", 2, READONLY | FAST, KEY1, READ_FAST, "1.0.0", "Determine the type stored at key", SINGLE, type_cmd),
-    key_cmd!("expire", -3, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", "Set a key's time to live in seconds", SINGLE, expire),
+    key_cmd!("type", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", "Determine the type stored at key", SINGLE, type_cmd),
+    key_cmd!("expire", -3, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", "Set a key's time to live in seconds", SINGLE, expire),
     key_cmd!(
         "pexpire",
         -3,
         WRITE | FAST,
-        KEY1,
+        KeySpec::FIRST,
         WRITE_FAST,
         "2.6.0",
         "Set a key's time to live in milliseconds",
@@ -101,7 +85,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "expireat",
         -3,
         WRITE | FAST,
-        KEY1,
+        KeySpec::FIRST,
         WRITE_FAST,
         "1.2.0",
         "Set the expiration for a key as a UNIX timestamp",
@@ -112,19 +96,19 @@ pub static COMMANDS: &[CommandSpec] = &[
         "pexpireat",
         -3,
         WRITE | FAST,
-        KEY1,
+        KeySpec::FIRST,
         WRITE_FAST,
         "2.6.0",
         "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         SINGLE,
         pexpireat
     ),
-    key_cmd!("ttl", 2, READONLY | FAST, KEY1, READ_FAST, "1.0.0", "Get the time to live for a key in seconds", SINGLE, ttl),
+    key_cmd!("ttl", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", "Get the time to live for a key in seconds", SINGLE, ttl),
     key_cmd!(
         "pttl",
         2,
         READONLY | FAST,
-        KEY1,
+        KeySpec::FIRST,
         READ_FAST,
         "2.6.0",
         "Get the time to live for a key in milliseconds",
@@ -135,7 +119,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "expiretime",
         2,
         READONLY | FAST,
-        KEY1,
+        KeySpec::FIRST,
         READ_FAST,
         "7.0.0",
         "Get the expiration Unix timestamp for a key",
@@ -146,15 +130,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         "pexpiretime",
         2,
         READONLY | FAST,
-        KEY1,
+        KeySpec::FIRST,
         READ_FAST,
         "7.0.0",
         "Get the expiration Unix timestamp for a key in milliseconds",
         SINGLE,
         pexpiretime
     ),
-    key_cmd!("persist", 2, WRITE | FAST, KEY1, WRITE_FAST, "2.2.0", "Remove the expiration from a key", SINGLE, persist),
-    key_cmd!("move", 3, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", "Move a key to another database", SINGLE, move_cmd),
+    key_cmd!("persist", 2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "2.2.0", "Remove the expiration from a key", SINGLE, persist),
+    key_cmd!("move", 3, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", "Move a key to another database", SINGLE, move_cmd),
     key_cmd!(
         "object",
         -2,
@@ -170,7 +154,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "rename",
         3,
         WRITE,
-        KEY12,
+        KeySpec::FIRST_TWO,
         WRITE_SLOW,
         "1.0.0",
         "Rename a key",
@@ -181,7 +165,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "renamenx",
         3,
         WRITE | FAST,
-        KEY12,
+        KeySpec::FIRST_TWO,
         WRITE_FAST,
         "1.0.0",
         "Rename a key, only if the new key does not exist",
@@ -192,7 +176,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "copy",
         -3,
         WRITE | DENYOOM,
-        KEY12,
+        KeySpec::FIRST_TWO,
         WRITE_SLOW,
         "6.2.0",
         "Copy a key",

@@ -21,23 +21,6 @@ const READ_FAST: &[&str] = &["@read", "@list", "@fast"];
 const READ_SLOW: &[&str] = &["@read", "@list", "@slow"];
 const WRITE_BLOCKING: &[&str] = &["@write", "@list", "@slow", "@blocking"];
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const TWO_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-/// BLPOP/BRPOP: every argument but the name and the trailing timeout.
-const KEYS_BEFORE_TIMEOUT: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -2,
-    step: 1,
-};
-
 const SINGLE: Routing = Routing::Keys(Merge::Single);
 
 /// `name, arity, flags, keys, ACL categories, since, handler, summary` (group "list").
@@ -61,51 +44,51 @@ macro_rules! list_cmd {
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    list_cmd!("lpush", -3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", lpush,
+    list_cmd!("lpush", -3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", lpush,
         "Prepend one or multiple elements to a list"),
-    list_cmd!("rpush", -3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", rpush,
+    list_cmd!("rpush", -3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", rpush,
         "Append one or multiple elements to a list"),
-    list_cmd!("lpushx", -3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "2.2.0", lpushx,
+    list_cmd!("lpushx", -3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "2.2.0", lpushx,
         "Prepend an element to a list, only if the list exists"),
-    list_cmd!("rpushx", -3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "2.2.0", rpushx,
+    list_cmd!("rpushx", -3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "2.2.0", rpushx,
         "Append an element to a list, only if the list exists"),
-    list_cmd!("lpop", -2, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", lpop,
+    list_cmd!("lpop", -2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", lpop,
         "Remove and get the first elements in a list"),
-    list_cmd!("rpop", -2, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", rpop,
+    list_cmd!("rpop", -2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", rpop,
         "Remove and get the last elements in a list"),
-    list_cmd!("llen", 2, READONLY | FAST, KEY1, READ_FAST, "1.0.0", llen,
+    list_cmd!("llen", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", llen,
         "Get the length of a list"),
-    list_cmd!("lrange", 4, READONLY, KEY1, READ_SLOW, "1.0.0", lrange,
+    list_cmd!("lrange", 4, READONLY, KeySpec::FIRST, READ_SLOW, "1.0.0", lrange,
         "Get a range of elements from a list"),
-    list_cmd!("lindex", 3, READONLY, KEY1, READ_SLOW, "1.0.0", lindex,
+    list_cmd!("lindex", 3, READONLY, KeySpec::FIRST, READ_SLOW, "1.0.0", lindex,
         "Get an element from a list by its index"),
-    list_cmd!("lset", 4, WRITE | DENYOOM, KEY1, WRITE_SLOW, "1.0.0", lset,
+    list_cmd!("lset", 4, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "1.0.0", lset,
         "Set the value of an element in a list by its index"),
-    list_cmd!("linsert", 5, WRITE | DENYOOM, KEY1, WRITE_SLOW, "2.2.0", linsert,
+    list_cmd!("linsert", 5, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "2.2.0", linsert,
         "Insert an element before or after another element in a list"),
-    list_cmd!("lrem", 4, WRITE, KEY1, WRITE_SLOW, "1.0.0", lrem,
+    list_cmd!("lrem", 4, WRITE, KeySpec::FIRST, WRITE_SLOW, "1.0.0", lrem,
         "Remove elements from a list"),
-    list_cmd!("ltrim", 4, WRITE, KEY1, WRITE_SLOW, "1.0.0", ltrim,
+    list_cmd!("ltrim", 4, WRITE, KeySpec::FIRST, WRITE_SLOW, "1.0.0", ltrim,
         "Trim a list to the specified range"),
-    list_cmd!("lpos", -3, READONLY, KEY1, READ_SLOW, "6.0.6", lpos,
+    list_cmd!("lpos", -3, READONLY, KeySpec::FIRST, READ_SLOW, "6.0.6", lpos,
         "Return the index of matching elements on a list"),
-    list_cmd!("lmove", 5, WRITE | DENYOOM, TWO_KEYS, WRITE_SLOW, "6.2.0", lmove,
+    list_cmd!("lmove", 5, WRITE | DENYOOM, KeySpec::FIRST_TWO, WRITE_SLOW, "6.2.0", lmove,
         "Pop an element from a list, push it to another list and return it"),
-    list_cmd!("rpoplpush", 3, WRITE | DENYOOM, TWO_KEYS, WRITE_SLOW, "1.2.0", rpoplpush,
+    list_cmd!("rpoplpush", 3, WRITE | DENYOOM, KeySpec::FIRST_TWO, WRITE_SLOW, "1.2.0", rpoplpush,
         "Remove the last element in a list, prepend it to another list and return it"),
     list_cmd!("lmpop", -4, WRITE, KeySpec::Numkeys { numkeys_at: 1, also: None }, WRITE_SLOW,
         "7.0.0", lmpop,
         "Pop elements from a list"),
-    list_cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, KEYS_BEFORE_TIMEOUT, WRITE_BLOCKING,
+    list_cmd!("blpop", -3, WRITE | NOSCRIPT | BLOCKING, KeySpec::ALL_BUT_LAST, WRITE_BLOCKING,
         "2.0.0", blpop,
         "Remove and get the first element in a list, or block until one is available"),
-    list_cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, KEYS_BEFORE_TIMEOUT, WRITE_BLOCKING,
+    list_cmd!("brpop", -3, WRITE | NOSCRIPT | BLOCKING, KeySpec::ALL_BUT_LAST, WRITE_BLOCKING,
         "2.0.0", brpop,
         "Remove and get the last element in a list, or block until one is available"),
-    list_cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, TWO_KEYS, WRITE_BLOCKING,
+    list_cmd!("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeySpec::FIRST_TWO, WRITE_BLOCKING,
         "6.2.0", blmove,
         "Pop an element from a list, push it to another list and return it; or block until one is available"),
-    list_cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, TWO_KEYS,
+    list_cmd!("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, KeySpec::FIRST_TWO,
         WRITE_BLOCKING, "2.2.0", brpoplpush,
         "Pop an element from a list, push it to another list and return it; or block until one is available"),
     list_cmd!("blmpop", -5, WRITE | BLOCKING, KeySpec::Numkeys { numkeys_at: 2, also: None },

@@ -20,21 +20,6 @@ const READ_SLOW: &[&str] = &["@read", "@set", "@slow"];
 const WRITE_FAST: &[&str] = &["@write", "@set", "@fast"];
 const WRITE_SLOW: &[&str] = &["@write", "@set", "@slow"];
 
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-const TWO_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
-const ALL_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
 const NUMKEYS: KeySpec = KeySpec::Numkeys {
     numkeys_at: 1,
     also: None,
@@ -63,39 +48,39 @@ macro_rules! set_cmd {
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    set_cmd!("sadd", -3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", sadd,
+    set_cmd!("sadd", -3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", sadd,
         "Add one or more members to a set"),
-    set_cmd!("srem", -3, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", srem,
+    set_cmd!("srem", -3, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", srem,
         "Remove one or more members from a set"),
-    set_cmd!("sismember", 3, READONLY | FAST, KEY1, READ_FAST, "1.0.0", sismember,
+    set_cmd!("sismember", 3, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", sismember,
         "Determine if a given value is a member of a set"),
-    set_cmd!("smismember", -3, READONLY | FAST, KEY1, READ_FAST, "6.2.0", smismember,
+    set_cmd!("smismember", -3, READONLY | FAST, KeySpec::FIRST, READ_FAST, "6.2.0", smismember,
         "Returns the membership associated with the given elements for a set"),
-    set_cmd!("scard", 2, READONLY | FAST, KEY1, READ_FAST, "1.0.0", scard,
+    set_cmd!("scard", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", scard,
         "Get the number of members in a set"),
-    set_cmd!("smembers", 2, READONLY, KEY1, READ_SLOW, "1.0.0", smembers,
+    set_cmd!("smembers", 2, READONLY, KeySpec::FIRST, READ_SLOW, "1.0.0", smembers,
         "Get all the members in a set"),
-    set_cmd!("spop", -2, WRITE | FAST, KEY1, WRITE_FAST, "1.0.0", spop,
+    set_cmd!("spop", -2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", spop,
         "Remove and return one or multiple random members from a set"),
-    set_cmd!("srandmember", -2, READONLY, KEY1, READ_SLOW, "1.0.0", srandmember,
+    set_cmd!("srandmember", -2, READONLY, KeySpec::FIRST, READ_SLOW, "1.0.0", srandmember,
         "Get one or multiple random members from a set"),
-    set_cmd!("smove", 4, WRITE | FAST, TWO_KEYS, WRITE_FAST, "1.0.0", smove,
+    set_cmd!("smove", 4, WRITE | FAST, KeySpec::FIRST_TWO, WRITE_FAST, "1.0.0", smove,
         "Move a member from one set to another"),
-    set_cmd!("sinter", -2, READONLY, ALL_KEYS, READ_SLOW, "1.0.0", sinter,
+    set_cmd!("sinter", -2, READONLY, KeySpec::ALL, READ_SLOW, "1.0.0", sinter,
         "Intersect multiple sets"),
     set_cmd!("sintercard", -3, READONLY, NUMKEYS, READ_SLOW, "7.0.0", sintercard,
         "Intersect multiple sets and return the cardinality of the result"),
-    set_cmd!("sinterstore", -3, WRITE | DENYOOM, ALL_KEYS, WRITE_SLOW, "1.0.0", sinterstore,
+    set_cmd!("sinterstore", -3, WRITE | DENYOOM, KeySpec::ALL, WRITE_SLOW, "1.0.0", sinterstore,
         "Intersect multiple sets and store the resulting set in a key"),
-    set_cmd!("sunion", -2, READONLY, ALL_KEYS, READ_SLOW, "1.0.0", sunion,
+    set_cmd!("sunion", -2, READONLY, KeySpec::ALL, READ_SLOW, "1.0.0", sunion,
         "Add multiple sets"),
-    set_cmd!("sunionstore", -3, WRITE | DENYOOM, ALL_KEYS, WRITE_SLOW, "1.0.0", sunionstore,
+    set_cmd!("sunionstore", -3, WRITE | DENYOOM, KeySpec::ALL, WRITE_SLOW, "1.0.0", sunionstore,
         "Add multiple sets and store the resulting set in a key"),
-    set_cmd!("sdiff", -2, READONLY, ALL_KEYS, READ_SLOW, "1.0.0", sdiff,
+    set_cmd!("sdiff", -2, READONLY, KeySpec::ALL, READ_SLOW, "1.0.0", sdiff,
         "Subtract multiple sets"),
-    set_cmd!("sdiffstore", -3, WRITE | DENYOOM, ALL_KEYS, WRITE_SLOW, "1.0.0", sdiffstore,
+    set_cmd!("sdiffstore", -3, WRITE | DENYOOM, KeySpec::ALL, WRITE_SLOW, "1.0.0", sdiffstore,
         "Subtract multiple sets and store the resulting set in a key"),
-    set_cmd!("sscan", -3, READONLY, KEY1, READ_SLOW, "2.8.0", sscan,
+    set_cmd!("sscan", -3, READONLY, KeySpec::FIRST, READ_SLOW, "2.8.0", sscan,
         "Incrementally iterate Set elements"),
 ];
 

@@ -16,13 +16,6 @@ const READ_SLOW: &[&str] = &["@read", "@string", "@slow"];
 const WRITE_FAST: &[&str] = &["@write", "@string", "@fast"];
 const WRITE_SLOW: &[&str] = &["@write", "@string", "@slow"];
 
-/// The key is the first argument only.
-const KEY1: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 1,
-    step: 1,
-};
-
 const SINGLE: Routing = Routing::Keys(Merge::Single);
 
 /// One command's declaration, one compact row each (the table below skips rustfmt):
@@ -45,41 +38,31 @@ macro_rules! string_cmd {
     };
 }
 
-const ALL_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: -1,
-    step: 1,
-};
 const PAIRS: KeySpec = KeySpec::Range {
     first: 1,
     last: -1,
     step: 2,
 };
-const TWO_KEYS: KeySpec = KeySpec::Range {
-    first: 1,
-    last: 2,
-    step: 1,
-};
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    string_cmd!("set", -3, WRITE | DENYOOM, KEY1, WRITE_SLOW, "1.0.0", SINGLE, set,
+    string_cmd!("set", -3, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "1.0.0", SINGLE, set,
         "Set the string value of a key"),
-    string_cmd!("get", 2, READONLY | FAST, KEY1, READ_FAST, "1.0.0", SINGLE, get,
+    string_cmd!("get", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "1.0.0", SINGLE, get,
         "Get the value of a key"),
-    string_cmd!("getset", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, getset,
+    string_cmd!("getset", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, getset,
         "Set the string value of a key and return its old value"),
-    string_cmd!("getdel", 2, WRITE | FAST, KEY1, WRITE_FAST, "6.2.0", SINGLE, getdel,
+    string_cmd!("getdel", 2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "6.2.0", SINGLE, getdel,
         "Get the value of a key and delete the key"),
-    string_cmd!("getex", -2, WRITE | FAST, KEY1, WRITE_FAST, "6.2.0", SINGLE, getex,
+    string_cmd!("getex", -2, WRITE | FAST, KeySpec::FIRST, WRITE_FAST, "6.2.0", SINGLE, getex,
         "Get the value of a key and optionally set its expiration"),
-    string_cmd!("setnx", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, setnx,
+    string_cmd!("setnx", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, setnx,
         "Set the value of a key, only if the key does not exist"),
-    string_cmd!("setex", 4, WRITE | DENYOOM, KEY1, WRITE_SLOW, "2.0.0", SINGLE, setex,
+    string_cmd!("setex", 4, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "2.0.0", SINGLE, setex,
         "Set the value and expiration of a key"),
-    string_cmd!("psetex", 4, WRITE | DENYOOM, KEY1, WRITE_SLOW, "2.6.0", SINGLE, psetex,
+    string_cmd!("psetex", 4, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "2.6.0", SINGLE, psetex,
         "Set the value and expiration in milliseconds of a key"),
-    string_cmd!("mget", -2, READONLY | FAST, ALL_KEYS, READ_FAST, "1.0.0",
+    string_cmd!("mget", -2, READONLY | FAST, KeySpec::ALL, READ_FAST, "1.0.0",
         Routing::Keys(Merge::ByKey), mget,
         "Get the values of all the given keys"),
     string_cmd!("mset", -3, WRITE | DENYOOM, PAIRS, WRITE_SLOW, "1.0.1",
@@ -88,29 +71,29 @@ pub static COMMANDS: &[CommandSpec] = &[
     string_cmd!("msetnx", -3, WRITE | DENYOOM, PAIRS, WRITE_SLOW, "1.0.1",
         Routing::Coordinated(Coordinator::MsetNx), msetnx,
         "Set multiple keys to multiple values, only if none of the keys exist"),
-    string_cmd!("incr", 2, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, incr,
+    string_cmd!("incr", 2, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, incr,
         "Increment the integer value of a key by one"),
-    string_cmd!("decr", 2, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, decr,
+    string_cmd!("decr", 2, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, decr,
         "Decrement the integer value of a key by one"),
-    string_cmd!("incrby", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, incrby,
+    string_cmd!("incrby", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, incrby,
         "Increment the integer value of a key by the given amount"),
-    string_cmd!("decrby", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "1.0.0", SINGLE, decrby,
+    string_cmd!("decrby", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "1.0.0", SINGLE, decrby,
         "Decrement the integer value of a key by the given number"),
-    string_cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "2.6.0", SINGLE,
+    string_cmd!("incrbyfloat", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "2.6.0", SINGLE,
         incrbyfloat,
         "Increment the float value of a key by the given amount"),
-    string_cmd!("append", 3, WRITE | DENYOOM | FAST, KEY1, WRITE_FAST, "2.0.0", SINGLE, append,
+    string_cmd!("append", 3, WRITE | DENYOOM | FAST, KeySpec::FIRST, WRITE_FAST, "2.0.0", SINGLE, append,
         "Append a value to a key"),
-    string_cmd!("strlen", 2, READONLY | FAST, KEY1, READ_FAST, "2.2.0", SINGLE, strlen,
+    string_cmd!("strlen", 2, READONLY | FAST, KeySpec::FIRST, READ_FAST, "2.2.0", SINGLE, strlen,
         "Get the length of the value stored in a key"),
-    string_cmd!("getrange", 4, READONLY, KEY1, READ_SLOW, "2.4.0", SINGLE, getrange,
+    string_cmd!("getrange", 4, READONLY, KeySpec::FIRST, READ_SLOW, "2.4.0", SINGLE, getrange,
         "Get a substring of the string stored at a key"),
-    string_cmd!("substr", 4, READONLY, KEY1, READ_SLOW, "1.0.0", SINGLE, getrange,
+    string_cmd!("substr", 4, READONLY, KeySpec::FIRST, READ_SLOW, "1.0.0", SINGLE, getrange,
         "Get a substring of the string stored at a key"),
-    string_cmd!("setrange", 4, WRITE | DENYOOM, KEY1, WRITE_SLOW, "2.2.0", SINGLE, setrange,
+    string_cmd!("setrange", 4, WRITE | DENYOOM, KeySpec::FIRST, WRITE_SLOW, "2.2.0", SINGLE, setrange,
         "Overwrite part of a string at key starting at the specified offset"),
     // Both keys must be on one shard; the router runs it where it finds them together.
-    string_cmd!("lcs", -3, READONLY, TWO_KEYS, READ_SLOW, "7.0.0", SINGLE, lcs,
+    string_cmd!("lcs", -3, READONLY, KeySpec::FIRST_TWO, READ_SLOW, "7.0.0", SINGLE, lcs,
         "Find longest common substring"),
 ];
 

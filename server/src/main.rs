@@ -5,7 +5,9 @@
 mod config;
 mod conn;
 mod locks;
+mod logging;
 mod mesh;
+mod metrics;
 mod message;
 mod recv_buffers;
 mod runtime;

@@ -11,6 +11,8 @@ pub mod families;
 pub mod glob;
 pub mod keyspace;
 pub mod long_double;
+pub mod observe;
+pub mod settings;
 pub mod shard;
 pub mod slot;
 pub mod types;

@@ -1,0 +1,1 @@
+//! Logging with levels, to stderr (journald) or a file.

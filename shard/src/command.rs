@@ -238,6 +238,9 @@ impl CommandSpec {
 pub struct CommandTable {
     by_name: hashbrown::HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>,
     all: Vec<&'static CommandSpec>,
+    /// Position in `all` by the spec's address: per-command statistics are arrays indexed
+    /// by it, looked up once per executed command, so no name hashing.
+    index: hashbrown::HashMap<usize, usize, ahash::RandomState>,
     /// Container commands (CLIENT, CONFIG, ...): those with `name|sub` subcommands.
     containers: hashbrown::HashSet<&'static str, ahash::RandomState>,
 }
@@ -264,9 +267,14 @@ impl CommandTable {
                 containers.insert(container);
             }
         }
+        let mut index = hashbrown::HashMap::with_hasher(ahash::RandomState::new());
+        for (i, spec) in all.iter().enumerate() {
+            index.insert(*spec as *const CommandSpec as usize, i);
+        }
         CommandTable {
             by_name,
             all,
+            index,
             containers,
         }
     }
@@ -289,6 +297,14 @@ impl CommandTable {
 
     pub fn all(&self) -> &[&'static CommandSpec] {
         &self.all
+    }
+
+    /// Index of `spec` in [`all`](Self::all); `None` for a spec not in the table.
+    #[inline]
+    pub fn index_of(&self, spec: &CommandSpec) -> Option<usize> {
+        self.index
+            .get(&(spec as *const CommandSpec as usize))
+            .copied()
     }
 
     /// Top-level commands (no subcommands), as COMMAND COUNT counts them.

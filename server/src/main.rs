@@ -7,13 +7,11 @@ mod conn;
 mod locks;
 mod logging;
 mod mesh;
-mod metrics;
 mod message;
+mod metrics;
 mod recv_buffers;
 mod runtime;
 mod tx;
-
-use clap::Parser;
 
 /// jemalloc, as Redis uses: size classes without a per-allocation header, and thread caches
 /// that keep each shard's allocations on its own core — measurably less memory per key than
@@ -27,7 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 fn main() {
-    let flags = config::Flags::parse();
+    let flags = config::Flags::from_env();
     let config = match config::Config::load(flags) {
         Ok(config) => config,
         Err(err) => {
@@ -44,10 +42,14 @@ fn main() {
 fn serve(config: config::Config) -> std::io::Result<()> {
     // Signals are taken synchronously by this thread; every shard thread inherits the mask.
     let signals = block_signals();
-    let ip: std::net::IpAddr = config.bind.parse().map_err(std::io::Error::other)?;
-    let mut port = config.port;
-    let mut listeners = Vec::with_capacity(config.shards);
-    for _ in 0..config.shards {
+    let ip: std::net::IpAddr = config
+        .settings
+        .bind
+        .parse()
+        .map_err(std::io::Error::other)?;
+    let mut port = config.settings.port;
+    let mut listeners = Vec::with_capacity(config.settings.shards);
+    for _ in 0..config.settings.shards {
         let fd = listen(SocketAddr::new(ip, port))?;
         if port == 0 {
             port = local_port(fd)?;
@@ -55,26 +57,20 @@ fn serve(config: config::Config) -> std::io::Result<()> {
         listeners.push(fd);
     }
     let settings = Arc::new(Settings {
-        bind: config.bind.clone(),
         port,
-        shards: config.shards,
-        config_file: config
-            .config_file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        ..Settings::default()
+        ..config.settings.clone()
     });
     // The slot table lives as long as the process; shards share it read-only.
-    let slot_map: &'static SlotMap = Box::leak(Box::new(SlotMap::contiguous(config.shards)));
-    let endpoints = mesh::build(config.shards)?;
+    let slot_map: &'static SlotMap =
+        Box::leak(Box::new(SlotMap::contiguous(config.settings.shards)));
+    let endpoints = mesh::build(config.settings.shards)?;
     let mesh = endpoints[0].mesh.clone();
     let cpus = allowed_cpus();
     let started_ms = runtime::now_ms();
-    let mut threads = Vec::with_capacity(config.shards);
+    let mut threads = Vec::with_capacity(config.settings.shards);
     for (id, (endpoint, listener)) in endpoints.into_iter().zip(listeners).enumerate() {
         let settings = settings.clone();
-        let cpu = (!cpus.is_empty()).then(|| cpus[id % cpus.len()]);
+        let cpu = (config.settings.cpu_pinning && !cpus.is_empty()).then(|| cpus[id % cpus.len()]);
         let thread = std::thread::Builder::new()
             .name(format!("shard-{id}"))
             .spawn(move || {
@@ -100,7 +96,7 @@ fn serve(config: config::Config) -> std::io::Result<()> {
     println!(
         "shardis listening on {} shards={}",
         SocketAddr::new(ip, port),
-        config.shards
+        config.settings.shards
     );
     let _ = std::io::stdout().flush();
     notify_systemd("READY=1");

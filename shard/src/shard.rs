@@ -3,9 +3,9 @@
 use crate::command::{CommandSpec, CommandTable};
 use crate::ctx::Ctx;
 use crate::keyspace::{Keyspace, DB_COUNT};
+pub use crate::settings::Settings;
 use crate::slot::{ShardId, SlotMap, SLOT_COUNT};
 use protocol::Reply;
-pub use crate::settings::Settings;
 
 /// Counters a shard keeps; INFO and metrics sum them over shards. Core-local, no atomics.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -534,104 +534,12 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Configuration parameters CONFIG GET knows, with their current values.
-fn config_params(shard: &Shard) -> Vec<(&'static str, String)> {
-    let s = &shard.settings;
-    vec![
-        ("bind", s.bind.clone()),
-        ("port", s.port.to_string()),
-        ("databases", DB_COUNT.to_string()),
-        ("maxclients", s.maxclients.to_string()),
-        ("maxmemory", "0".into()),
-        ("maxmemory-policy", "noeviction".into()),
-        ("save", String::new()),
-        ("appendonly", "no".into()),
-        ("appendfsync", "everysec".into()),
-        ("timeout", "0".into()),
-        ("tcp-keepalive", "300".into()),
-        ("protected-mode", "no".into()),
-        ("proto-max-bulk-len", protocol::MAX_BULK_LEN.to_string()),
-        ("client-query-buffer-limit", "1073741824".into()),
-        ("hz", "10".into()),
-        ("io-threads", "1".into()),
-        ("cluster-enabled", "no".into()),
-        ("slowlog-log-slower-than", "10000".into()),
-        ("slowlog-max-len", "128".into()),
-        ("lfu-log-factor", "10".into()),
-        ("lfu-decay-time", "1".into()),
-        ("shards", s.shards.to_string()),
-        (
-            "hash-max-listpack-entries",
-            s.hash_max_listpack_entries.to_string(),
-        ),
-        (
-            "hash-max-listpack-value",
-            s.hash_max_listpack_value.to_string(),
-        ),
-        (
-            "hash-max-ziplist-entries",
-            s.hash_max_listpack_entries.to_string(),
-        ),
-        (
-            "hash-max-ziplist-value",
-            s.hash_max_listpack_value.to_string(),
-        ),
-        (
-            "set-max-intset-entries",
-            s.set_max_intset_entries.to_string(),
-        ),
-        (
-            "set-max-listpack-entries",
-            s.set_max_listpack_entries.to_string(),
-        ),
-        (
-            "set-max-listpack-value",
-            s.set_max_listpack_value.to_string(),
-        ),
-        (
-            "zset-max-listpack-entries",
-            s.zset_max_listpack_entries.to_string(),
-        ),
-        (
-            "zset-max-listpack-value",
-            s.zset_max_listpack_value.to_string(),
-        ),
-        (
-            "zset-max-ziplist-entries",
-            s.zset_max_listpack_entries.to_string(),
-        ),
-        (
-            "zset-max-ziplist-value",
-            s.zset_max_listpack_value.to_string(),
-        ),
-        (
-            "list-max-listpack-size",
-            s.list_max_listpack_size.to_string(),
-        ),
-        (
-            "list-max-ziplist-size",
-            s.list_max_listpack_size.to_string(),
-        ),
-        ("list-compress-depth", "0".into()),
-    ]
-}
-
 /// CONFIG GET parameter [parameter ...]
 fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let params = config_params(ctx.shard);
-    let mut matched: Vec<&(&str, String)> = Vec::new();
-    for pattern in &args[2..] {
-        for param in &params {
-            if glob_match(pattern, param.0.as_bytes(), true)
-                && !matched.iter().any(|m| m.0 == param.0)
-            {
-                matched.push(param);
-            }
-        }
-    }
+    let matched = ctx.shard.settings.get_matching(&args[2..]);
     let mut reply = ctx.reply();
     reply.map(matched.len());
-    for (name, value) in matched {
+    for (name, value) in &matched {
         reply.bulk(name.as_bytes());
         reply.bulk(value.as_bytes());
     }

@@ -2,10 +2,12 @@
 //! same port (SO_REUSEPORT, so every core accepts), starts one pinned thread per shard, and
 //! shuts everything down cleanly on SIGINT/SIGTERM or SHUTDOWN.
 
+mod board;
 mod config;
 mod conn;
 mod locks;
 mod logging;
+mod memory;
 mod mesh;
 mod message;
 mod metrics;
@@ -22,7 +24,6 @@ use shard::{Settings, Shard, SlotMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 fn main() {
     let flags = config::Flags::from_env();
@@ -33,44 +34,44 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(err) = serve(config) {
+    let settings = &config.settings;
+    if let Err(err) = logging::init(settings.loglevel.name(), &settings.logfile) {
+        eprintln!("shardis: {err}");
+        std::process::exit(1);
+    }
+    if let Err(err) = serve(config.settings) {
+        log::error!("{err}");
         eprintln!("shardis: {err}");
         std::process::exit(1);
     }
 }
 
-fn serve(config: config::Config) -> std::io::Result<()> {
+fn serve(mut settings: Settings) -> std::io::Result<()> {
     // Signals are taken synchronously by this thread; every shard thread inherits the mask.
     let signals = block_signals();
-    let ip: std::net::IpAddr = config
-        .settings
-        .bind
-        .parse()
-        .map_err(std::io::Error::other)?;
-    let mut port = config.settings.port;
-    let mut listeners = Vec::with_capacity(config.settings.shards);
-    for _ in 0..config.settings.shards {
-        let fd = listen(SocketAddr::new(ip, port))?;
-        if port == 0 {
-            port = local_port(fd)?;
+    let ip: std::net::IpAddr = settings.bind.parse().map_err(std::io::Error::other)?;
+    let shards = settings.shards;
+    let mut listeners = Vec::with_capacity(shards);
+    for _ in 0..shards {
+        let fd = listen(SocketAddr::new(ip, settings.port))?;
+        if settings.port == 0 {
+            settings.port = local_port(fd)?;
         }
         listeners.push(fd);
     }
-    let settings = Arc::new(Settings {
-        port,
-        ..config.settings.clone()
-    });
+    let board = board::new_board(shards);
+    let metrics = start_metrics(&settings, &board)?;
     // The slot table lives as long as the process; shards share it read-only.
-    let slot_map: &'static SlotMap =
-        Box::leak(Box::new(SlotMap::contiguous(config.settings.shards)));
-    let endpoints = mesh::build(config.settings.shards)?;
+    let slot_map: &'static SlotMap = Box::leak(Box::new(SlotMap::contiguous(shards)));
+    let endpoints = mesh::build(shards)?;
     let mesh = endpoints[0].mesh.clone();
     let cpus = allowed_cpus();
     let started_ms = runtime::now_ms();
-    let mut threads = Vec::with_capacity(config.settings.shards);
+    let mut threads = Vec::with_capacity(shards);
     for (id, (endpoint, listener)) in endpoints.into_iter().zip(listeners).enumerate() {
         let settings = settings.clone();
-        let cpu = (config.settings.cpu_pinning && !cpus.is_empty()).then(|| cpus[id % cpus.len()]);
+        let board = board.clone();
+        let cpu = (settings.cpu_pinning && !cpus.is_empty()).then(|| cpus[id % cpus.len()]);
         let thread = std::thread::Builder::new()
             .name(format!("shard-{id}"))
             .spawn(move || {
@@ -79,28 +80,35 @@ fn serve(config: config::Config) -> std::io::Result<()> {
                 }
                 let mut shard = Shard::new(id, slot_map, settings);
                 shard.started_ms = started_ms;
-                let result = runtime::Runtime::new(shard, endpoint, listener).and_then(|mut rt| {
-                    let result = rt.run();
-                    rt.close_all();
-                    result
-                });
+                let result =
+                    runtime::Runtime::new(shard, endpoint, listener, board).and_then(|mut rt| {
+                        let result = rt.run();
+                        rt.close_all();
+                        result
+                    });
                 // SAFETY: the listener belongs to this shard and is closed once, after its loop.
                 unsafe { libc::close(listener) };
                 if let Err(err) = result {
-                    eprintln!("shardis: shard {id} stopped: {err}");
+                    log::error!("shard {id} stopped: {err}");
                     runtime::SHUTDOWN.store(true, Ordering::SeqCst);
                 }
             })?;
         threads.push(thread);
     }
-    println!(
-        "shardis listening on {} shards={}",
-        SocketAddr::new(ip, port),
-        config.settings.shards
-    );
+    let addr = SocketAddr::new(ip, settings.port);
+    // Tests and scripts read these two lines to find the ports.
+    println!("shardis listening on {addr} shards={shards}");
+    if let Some((metrics_addr, _)) = &metrics {
+        println!("shardis metrics on http://{metrics_addr}/metrics");
+    }
     let _ = std::io::stdout().flush();
+    log::info!(
+        "Shardis {} ready to accept connections on {addr} with {shards} shards",
+        env!("CARGO_PKG_VERSION")
+    );
     notify_systemd("READY=1");
     wait_for_signal(&signals);
+    log::info!("Received a shutdown request, stopping every shard");
     notify_systemd("STOPPING=1");
     runtime::SHUTDOWN.store(true, Ordering::SeqCst);
     for waker in &mesh.wakers {
@@ -109,8 +117,44 @@ fn serve(config: config::Config) -> std::io::Result<()> {
     for thread in threads {
         let _ = thread.join();
     }
+    if let Some((_, thread)) = metrics {
+        let _ = thread.join();
+    }
+    log::info!("Shardis is now ready to exit, bye bye...");
     println!("shardis: shut down");
     Ok(())
+}
+
+/// The Prometheus endpoint on its own thread, reading what the shards publish (none when
+/// metrics-port is 0).
+fn start_metrics(
+    settings: &Settings,
+    board: &board::Board,
+) -> std::io::Result<Option<(SocketAddr, std::thread::JoinHandle<()>)>> {
+    if settings.metrics_port == 0 {
+        return Ok(None);
+    }
+    let ip: std::net::IpAddr = settings
+        .metrics_bind
+        .parse()
+        .map_err(std::io::Error::other)?;
+    let board = board.clone();
+    let (port, thread) = metrics::spawn(
+        ip,
+        settings.metrics_port,
+        settings.metrics_namespace.clone(),
+        Box::new(move || board::metrics_input(&board)),
+    )
+    .map_err(|err| {
+        std::io::Error::new(
+            err.kind(),
+            format!(
+                "cannot serve metrics on {ip}:{}: {err}",
+                settings.metrics_port
+            ),
+        )
+    })?;
+    Ok(Some((SocketAddr::new(ip, port), thread)))
 }
 
 /// Tell systemd (Type=notify units) about readiness or shutdown, if it is listening.

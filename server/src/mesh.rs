@@ -166,6 +166,14 @@ impl Endpoint {
             || self.responses_in.iter().flatten().any(|c| !c.is_empty())
     }
 
+    /// Messages waiting in this shard's incoming rings: a shard that falls behind its peers
+    /// shows a growing queue (exported per shard).
+    pub fn incoming_depth(&self) -> u64 {
+        let requests: usize = self.requests_in.iter().flatten().map(|c| c.slots()).sum();
+        let responses: usize = self.responses_in.iter().flatten().map(|c| c.slots()).sum();
+        (requests + responses) as u64
+    }
+
     pub fn waker(&self) -> &Waker {
         &self.mesh.wakers[self.id]
     }

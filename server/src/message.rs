@@ -1,5 +1,6 @@
 //! Messages that travel between shards over the mesh.
 
+use shard::command::{Fanout, Part};
 use shard::value::Entry;
 use shard::CommandSpec;
 
@@ -110,6 +111,11 @@ pub enum ShardOp {
     ClientKill(crate::tx::KillFilter),
     /// A random key of one database, and how many keys it holds.
     RandomKey { db: u8 },
+    /// This shard's part of a fan-out command (CONFIG SET, SLOWLOG GET, ...).
+    Fanout {
+        fanout: &'static Fanout,
+        args: Vec<Vec<u8>>,
+    },
 }
 
 #[derive(Debug)]
@@ -121,6 +127,7 @@ pub enum OpResult {
     Text(String),
     Count(u64),
     RandomKey { reply: Vec<u8>, keys: u64 },
+    Part(Result<Part, shard::CmdError>),
 }
 
 #[derive(Debug)]
@@ -153,6 +160,8 @@ pub enum Request {
     },
     /// Stop watching for the sender's `id`.
     Unwatch { id: u64 },
+    /// MONITOR lines for this shard's monitoring connections.
+    MonitorFeed { lines: Vec<u8> },
 }
 
 #[derive(Debug)]

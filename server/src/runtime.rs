@@ -2,8 +2,10 @@
 //! timer and its cross-shard eventfd; its keyspace; its connections; and the coordination of
 //! the transactions its clients start.
 
+use crate::board::{Board, Published};
 use crate::conn::{BlockedAt, Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
 use crate::locks::{LockSet, LockTable};
+use crate::memory::ThreadMemory;
 use crate::mesh::Endpoint;
 use crate::message::{
     ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
@@ -12,17 +14,26 @@ use crate::recv_buffers::{self, RecvBuffers};
 use crate::tx::{self, KillFilter, Plan, Step};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use protocol::{ArgSpan, Parsed, Reply};
-use shard::command::{Coordinator, Merge, Routing};
+use shard::command::{flags, Coordinator, Merge, Routing};
 use shard::families::connection::validate_client_list_args;
+use shard::families::server::monitor_line;
 use shard::families::server::InfoData;
 use shard::{Client, CmdError, CommandSpec, CommandTable, Shard, ShardId};
 use smallvec::SmallVec;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Set by the main thread on SIGINT/SIGTERM (or by SHUTDOWN); every loop checks it per turn.
 pub static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Open client connections over all shards, for `maxclients`. Touched on connect and
+/// disconnect only, never per command.
+pub static CONNECTED_CLIENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Connections in MONITOR mode over all shards: while 0 (always, in production) feeding
+/// them costs one relaxed load per command.
+static MONITORS: AtomicU64 = AtomicU64::new(0);
 
 const KIND_ACCEPT: u64 = 1;
 const KIND_RECV: u64 = 2;
@@ -41,6 +52,9 @@ fn user_data(kind: u64, index: u32) -> u64 {
 
 /// Active expiry runs every tick, as Redis's `hz 10`.
 const TICK: Duration = Duration::from_millis(100);
+const TICKS_PER_SECOND: u64 = 1000 / TICK.as_millis() as u64;
+/// Shards publish their figures for /metrics every half second.
+const PUBLISH_EVERY_TICKS: u64 = 5;
 /// Most time one tick may spend expiring keys (Redis allows 25% of the tick).
 const EXPIRE_BUDGET: Duration = Duration::from_millis(25);
 
@@ -65,6 +79,17 @@ struct TxState {
     locks_held: usize,
     results: Vec<Option<OpResult>>,
     outstanding: usize,
+    /// The client command this transaction runs, accounted for when it answers.
+    call: Option<CallRecord>,
+}
+
+/// What the statistics need of a command that runs as a transaction.
+struct CallRecord {
+    spec: &'static CommandSpec,
+    began: Instant,
+    args: Vec<Vec<u8>>,
+    addr: String,
+    name: Vec<u8>,
 }
 
 pub struct Runtime {
@@ -111,10 +136,25 @@ pub struct Runtime {
     eventfd_armed: bool,
     timer_spec: Box<types::Timespec>,
     cqes: Vec<(u64, i32, u32)>,
+    ticks: u64,
+    /// This shard's MONITOR connections, and lines for every monitor gathered this turn.
+    monitors: Vec<u32>,
+    monitor_feed: Vec<u8>,
+    /// Where this shard publishes its figures for the metrics endpoint.
+    board: Board,
+    thread_memory: ThreadMemory,
+    loglevel: shard::settings::LogLevel,
 }
 
 impl Runtime {
-    pub fn new(shard: Shard, endpoint: Endpoint, listener: libc::c_int) -> std::io::Result<Self> {
+    /// Set up a shard's loop; call on the shard's own thread (it reads that thread's
+    /// allocation counters).
+    pub fn new(
+        shard: Shard,
+        endpoint: Endpoint,
+        listener: libc::c_int,
+        board: Board,
+    ) -> std::io::Result<Self> {
         let ring = IoUring::builder()
             .setup_single_issuer()
             .setup_coop_taskrun()
@@ -124,6 +164,7 @@ impl Runtime {
             .build(2048)?;
         let shards = shard.slot_map.shard_count();
         let recv_buffers = RecvBuffers::register(&ring, RECV_BUFFERS, RECV_BUFFER_SIZE)?;
+        let loglevel = shard.settings.loglevel;
         Ok(Runtime {
             ring,
             recv_buffers,
@@ -156,6 +197,12 @@ impl Runtime {
             eventfd_armed: false,
             timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
             cqes: Vec::with_capacity(1024),
+            ticks: 0,
+            monitors: Vec::new(),
+            monitor_feed: Vec::new(),
+            board,
+            thread_memory: ThreadMemory::current(),
+            loglevel,
         })
     }
 
@@ -176,7 +223,7 @@ impl Runtime {
                 if err.raw_os_error() != Some(libc::EINTR)
                     && err.raw_os_error() != Some(libc::EBUSY)
                 {
-                    eprintln!("shard {}: io_uring submit failed: {err}", self.me());
+                    log::warn!("shard {}: io_uring submit failed: {err}", self.me());
                 }
             }
         }
@@ -250,6 +297,9 @@ impl Runtime {
                     libc::kill(libc::getpid(), libc::SIGTERM);
                 }
             }
+            if !self.monitor_feed.is_empty() {
+                self.send_monitor_feed();
+            }
             self.flush_connections();
             let overflow = self.endpoint.flush();
             // Completions need no extra turn: the wait below returns at once if more arrived.
@@ -295,7 +345,7 @@ impl Runtime {
                     err.raw_os_error(),
                     Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY)
                 ) => {}
-            Err(err) => eprintln!("shard {}: io_uring_enter failed: {err}", self.me()),
+            Err(err) => log::warn!("shard {}: io_uring_enter failed: {err}", self.me()),
         }
     }
 
@@ -310,7 +360,7 @@ impl Runtime {
                 }
                 Err(err) if err.raw_os_error() == Some(libc::EBUSY) => return,
                 Err(err) => {
-                    eprintln!("shard {}: io_uring_enter failed: {err}", self.me());
+                    log::warn!("shard {}: io_uring_enter failed: {err}", self.me());
                     return;
                 }
             }
@@ -345,6 +395,26 @@ impl Runtime {
 
     fn on_tick(&mut self) {
         self.shard.sample_ops();
+        self.ticks += 1;
+        if !self.stalled.is_empty() && !self.shard.expiry_paused() {
+            // A CLIENT PAUSE ended (or was lifted): the clients it held go on.
+            self.shard.pause = None;
+            self.retry_stalled();
+        }
+        if self.ticks.is_multiple_of(TICKS_PER_SECOND) {
+            self.close_idle_clients();
+        }
+        if self.ticks.is_multiple_of(PUBLISH_EVERY_TICKS) {
+            self.publish();
+        }
+        if self.shard.settings.loglevel != self.loglevel {
+            // CONFIG SET loglevel: the level is process-wide; every shard sets the same.
+            self.loglevel = self.shard.settings.loglevel;
+            let _ = crate::logging::set_level(self.loglevel.name());
+        }
+        if self.shard.expiry_paused() {
+            return;
+        }
         let start = Instant::now();
         loop {
             let (checked, expired) = self.shard.active_expire_step(200);
@@ -355,7 +425,101 @@ impl Runtime {
         }
     }
 
+    /// Hand this turn's MONITOR lines to every shard's monitors (this one's included).
+    fn send_monitor_feed(&mut self) {
+        let lines = std::mem::take(&mut self.monitor_feed);
+        for shard in 0..self.shard.slot_map.shard_count() {
+            if shard != self.me() {
+                self.endpoint.send_request(
+                    shard,
+                    Request::MonitorFeed {
+                        lines: lines.clone(),
+                    },
+                );
+            }
+        }
+        self.feed_local_monitors(&lines);
+        self.monitor_feed = lines;
+        self.monitor_feed.clear();
+    }
+
+    fn feed_local_monitors(&mut self, lines: &[u8]) {
+        for i in 0..self.monitors.len() {
+            let index = self.monitors[i];
+            if let Some(conn) = self.conns[index as usize].as_mut() {
+                conn.replies.local().extend_from_slice(lines);
+                self.dirty.push(index);
+            }
+        }
+    }
+
+    /// Close clients idle for longer than `timeout` seconds (0 = never), as Redis does;
+    /// blocked clients wait as long as their command says.
+    fn close_idle_clients(&mut self) {
+        let timeout_ms = self.shard.settings.timeout.saturating_mul(1000);
+        if timeout_ms == 0 {
+            return;
+        }
+        let now = self.shard.now_ms;
+        for (index, conn) in self.conns.iter_mut().enumerate() {
+            let Some(conn) = conn.as_mut() else { continue };
+            let idle = now.saturating_sub(conn.client.last_active_ms);
+            if idle > timeout_ms && conn.waiting_for.is_none() && !conn.client.close_after_reply {
+                conn.client.close_after_reply = true;
+                // SAFETY: shutdown on a socket we own; its completions then close it.
+                unsafe { libc::shutdown(conn.fd, libc::SHUT_RDWR) };
+                self.dirty.push(index as u32);
+            }
+        }
+    }
+
+    /// TCP keepalive as Redis's tcp-keepalive: probes after `secs` idle, then every third
+    /// of it, giving up after 3 unanswered.
+    fn set_keepalive(&self, fd: libc::c_int) {
+        let secs = self.shard.settings.tcp_keepalive.min(i32::MAX as u64) as libc::c_int;
+        if secs == 0 {
+            return;
+        }
+        let options = [
+            (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (secs / 3).max(1)),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+        ];
+        for (level, name, value) in options {
+            // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int.
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    level,
+                    name,
+                    (&value as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+    }
+
     fn on_accept(&mut self, fd: libc::c_int) {
+        let limit = self.shard.settings.maxclients;
+        if CONNECTED_CLIENTS.fetch_add(1, Ordering::Relaxed) >= limit {
+            CONNECTED_CLIENTS.fetch_sub(1, Ordering::Relaxed);
+            self.shard.stats.rejected_connections += 1;
+            let message = b"-ERR max number of clients reached\r\n";
+            // SAFETY: a best-effort write of a short error to a socket we own and then close;
+            // this rare path may use a plain syscall.
+            unsafe {
+                libc::send(
+                    fd,
+                    message.as_ptr().cast(),
+                    message.len(),
+                    libc::MSG_DONTWAIT,
+                );
+                libc::close(fd);
+            }
+            return;
+        }
+        self.set_keepalive(fd);
         let one: libc::c_int = 1;
         // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int.
         unsafe {
@@ -378,6 +542,7 @@ impl Runtime {
             fd,
             created_ms: now,
             last_active_ms: now,
+            authenticated: self.shard.settings.requirepass.is_empty(),
             ..Client::default()
         };
         let generation = self.next_generation;
@@ -563,6 +728,11 @@ impl Runtime {
             unsafe { libc::close(conn.fd) };
             self.free_slots.push(index);
             self.shard.stats.connected_clients -= 1;
+            CONNECTED_CLIENTS.fetch_sub(1, Ordering::Relaxed);
+            if conn.client.monitor {
+                self.monitors.retain(|&i| i != index);
+                MONITORS.fetch_sub(1, Ordering::Relaxed);
+            }
             self.stalled.retain(|&i| i != index);
         }
     }
@@ -682,11 +852,45 @@ impl Runtime {
         let spec = match CommandTable::get().resolve(args) {
             Ok(spec) => spec,
             Err(err) => {
-                self.shard.stats.commands_processed += 1;
-                Reply::new(replies.local(), client.resp3).error(err.to_string().as_bytes());
+                let out = replies.local();
+                let start = out.len();
+                Reply::new(out, client.resp3).error(err.to_string().as_bytes());
+                let spec = CommandTable::get().lookup_for_error(args);
+                self.shard.record_rejected(spec, &out[start..]);
                 return true;
             }
         };
+        if !client.authenticated && !spec.has(flags::NO_AUTH) {
+            if self.shard.settings.requirepass.is_empty() {
+                // No password any more (CONFIG SET requirepass ""): everyone is in.
+                client.authenticated = true;
+            } else {
+                let out = replies.local();
+                let start = out.len();
+                Reply::new(out, client.resp3).error(b"NOAUTH Authentication required.");
+                self.shard.record_rejected(Some(spec), &out[start..]);
+                return true;
+            }
+        }
+        if self.shard.pause.is_some() && self.shard.paused(spec) {
+            // CLIENT PAUSE: the command waits (the tick retries it once the pause ends).
+            return false;
+        }
+        if MONITORS.load(Ordering::Relaxed) > 0
+            && !spec.has(flags::ADMIN)
+            && !matches!(spec.name, "auth" | "hello")
+        {
+            let unix_us = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as u64);
+            monitor_line(
+                &mut self.monitor_feed,
+                unix_us,
+                client.db,
+                &client.addr,
+                args,
+            );
+        }
         let shards = self.shard.slot_map.shard_count();
         let me = self.me();
         let slots = self.shard.slot_map;
@@ -745,6 +949,17 @@ impl Runtime {
                 shards,
             )),
             Routing::AllShards(_) => None,
+            Routing::Fanout(_) if shards == 1 => None,
+            Routing::Fanout(fanout) => Some((
+                Plan::Fanout {
+                    fanout,
+                    resp3: client.resp3,
+                    args: args.iter().map(|a| a.to_vec()).collect(),
+                    shards,
+                    started: false,
+                },
+                Vec::new(),
+            )),
             Routing::Coordinated(coordinator) => {
                 match self.coordinated_plan(coordinator, spec, client, args, &single_owner) {
                     Ok(Route::Here) => None,
@@ -778,7 +993,11 @@ impl Runtime {
                 {
                     return false;
                 }
-                self.shard.execute(spec, client, args, replies.local());
+                self.shard.call(spec, client, args, replies.local());
+                if client.monitor && !self.monitors.contains(&token.index) {
+                    self.monitors.push(token.index);
+                    MONITORS.fetch_add(1, Ordering::Relaxed);
+                }
                 if let Some(block) = client.block.take() {
                     // Nothing to serve: park the client; its reply keeps its place.
                     let seq = replies.reserve();
@@ -792,14 +1011,14 @@ impl Runtime {
             Some((plan, shards)) => {
                 let lock = !matches!(
                     spec.routing,
-                    Routing::Coordinated(
-                        Coordinator::Info
-                            | Coordinator::ClientList
-                            | Coordinator::ClientKill
-                            | Coordinator::RandomKey
-                    )
+                    Routing::Fanout(_)
+                        | Routing::Coordinated(
+                            Coordinator::Info
+                                | Coordinator::ClientList
+                                | Coordinator::ClientKill
+                                | Coordinator::RandomKey
+                        )
                 );
-                self.shard.stats.commands_processed += 1;
                 client.last_command = spec.name;
                 let lock_sets = if !lock {
                     Vec::new()
@@ -818,7 +1037,14 @@ impl Runtime {
                         .map(|(s, keys)| (s, LockSet::Keys(keys)))
                         .collect()
                 };
-                self.start_tx(token, replies, waiting_for, plan, lock_sets);
+                let call = CallRecord {
+                    spec,
+                    began: Instant::now(),
+                    args: args.iter().map(|a| a.to_vec()).collect(),
+                    addr: client.addr.clone(),
+                    name: client.name.as_deref().unwrap_or_default().to_vec(),
+                };
+                self.start_tx(token, replies, waiting_for, plan, lock_sets, call);
             }
         }
         true
@@ -1009,12 +1235,13 @@ impl Runtime {
         waiting_for: &mut Option<u64>,
         plan: Plan,
         locks: Vec<(ShardId, LockSet)>,
+        call: CallRecord,
     ) {
         // Forwarded commands that precede the transaction reach each shard before it.
         self.flush_forwards(token);
         let seq = replies.reserve();
         *waiting_for = Some(seq);
-        self.launch_tx(token, seq, plan, locks);
+        self.launch_tx(token, seq, plan, locks, Some(call));
     }
 
     /// Run `plan` as a transaction whose reply fills place `seq` of the connection's stream.
@@ -1024,6 +1251,7 @@ impl Runtime {
         seq: u64,
         plan: Plan,
         mut locks: Vec<(ShardId, LockSet)>,
+        call: Option<CallRecord>,
     ) {
         // Ascending shard order: two transactions never wait on each other in a cycle.
         locks.sort_unstable_by_key(|(shard, _)| *shard);
@@ -1069,6 +1297,7 @@ impl Runtime {
             deferred,
             results,
             outstanding,
+            call,
         };
         self.txs.insert(serial, state);
         match (first, first_step) {
@@ -1179,6 +1408,13 @@ impl Runtime {
                 for &(shard, _) in &state.locks {
                     self.send_request(shard, Request::Unlock { tx });
                 }
+                if let Some(call) = state.call.take() {
+                    let args: SmallVec<[&[u8]; 8]> = call.args.iter().map(|a| &a[..]).collect();
+                    let elapsed_ns = call.began.elapsed().as_nanos() as u64;
+                    let name = (!call.name.is_empty()).then_some(&call.name[..]);
+                    self.shard
+                        .record_call(call.spec, &call.addr, name, &args, elapsed_ns, &reply);
+                }
                 self.deliver(state.conn, state.seq, &reply);
             }
             Step::Blocked(block) => {
@@ -1283,7 +1519,7 @@ impl Runtime {
             self.shard.slot_map,
         );
         let locks = self.lock_sets(spec, &arg_slices);
-        self.launch_tx(conn, seq, plan, locks);
+        self.launch_tx(conn, seq, plan, locks, None);
     }
 
     fn on_op_done(&mut self, serial: u32, index: u32, result: OpResult) {
@@ -1443,6 +1679,7 @@ impl Runtime {
                     self.unregister_block(local);
                 }
             }
+            Request::MonitorFeed { lines } => self.feed_local_monitors(&lines),
             Request::Forward { conn, commands } => {
                 // Behind earlier parked batches, or touching a held key: wait, in order.
                 if !self.parked.is_empty() || self.touches_held_key(&commands) {
@@ -1483,6 +1720,12 @@ impl Runtime {
                 other => self.on_request(from, other),
             }
         }
+        self.retry_stalled();
+    }
+
+    /// Run the input of connections that waited for held keys or a CLIENT PAUSE (those
+    /// that still can't run go back on the list).
+    fn retry_stalled(&mut self) {
         for index in std::mem::take(&mut self.stalled) {
             if let Some(conn) = self.conns[index as usize].as_mut() {
                 conn.stalled = false;
@@ -1531,7 +1774,12 @@ impl Runtime {
         let shard = &mut self.shard;
         commands.for_each(|command, args| {
             let mut client = Client::detached(command.db as usize, command.resp3);
-            shard.execute(command.spec, &mut client, args, &mut replies.bytes);
+            if origin.is_some() {
+                // A client's command forwarded here: accounted for where it runs.
+                shard.call(command.spec, &mut client, args, &mut replies.bytes);
+            } else {
+                shard.execute(command.spec, &mut client, args, &mut replies.bytes);
+            }
             match client.block.take() {
                 Some(block) if origin.is_some() => {
                     let owned: Vec<Box<[u8]>> =
@@ -1669,7 +1917,7 @@ impl Runtime {
                     let args: Vec<&[u8]> = blocked.args.iter().map(|a| &**a).collect();
                     let mut out = Vec::new();
                     let spec = blocked.spec;
-                    self.shard.execute(spec, &mut client, &args, &mut out);
+                    self.shard.call(spec, &mut client, &args, &mut out);
                     if client.block.is_some() {
                         break;
                     }
@@ -1739,21 +1987,7 @@ impl Runtime {
                 *entry,
                 only_if_absent,
             )),
-            ShardOp::Info => {
-                let mut data = InfoData::from_shard(&self.shard);
-                // Each blocked client counts once: on the shard that parked it (its own or
-                // its keys' owner), or on its coordinator when its keys span shards.
-                let parked = self
-                    .blocked
-                    .values()
-                    .filter(|b| !matches!(b.origin, BlockedOrigin::Watcher { .. }))
-                    .count();
-                data.stats.blocked_clients = (parked + self.watching.len()) as u64;
-                if self.me() == 0 {
-                    data.used_memory = resident_bytes();
-                }
-                OpResult::Info(Box::new(data))
-            }
+            ShardOp::Info => OpResult::Info(Box::new(self.info_data())),
             ShardOp::ClientList => {
                 let mut text = String::new();
                 for conn in self.conns.iter().flatten() {
@@ -1775,6 +2009,10 @@ impl Runtime {
                 }
                 OpResult::Count(killed)
             }
+            ShardOp::Fanout { fanout, args } => {
+                let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_slice()).collect();
+                OpResult::Part((fanout.collect)(&mut self.shard, &args))
+            }
             ShardOp::RandomKey { db } => {
                 let mut reply = Vec::new();
                 let spec = CommandTable::get().lookup(b"randomkey");
@@ -1787,6 +2025,35 @@ impl Runtime {
                     reply,
                     keys: self.shard.keyspace.db(db as usize).len() as u64,
                 }
+            }
+        }
+    }
+
+    /// This shard's INFO figures, as INFO and the metrics endpoint see them.
+    fn info_data(&self) -> InfoData {
+        let mut data = InfoData::from_shard(&self.shard);
+        // Each blocked client counts once: on the shard that parked it (its own or its
+        // keys' owner), or on its coordinator when its keys span shards.
+        let parked = self
+            .blocked
+            .values()
+            .filter(|b| !matches!(b.origin, BlockedOrigin::Watcher { .. }))
+            .count();
+        data.stats.blocked_clients = (parked + self.watching.len()) as u64;
+        data.used_memory = self.thread_memory.net();
+        data
+    }
+
+    /// Put this shard's figures where the metrics endpoint reads them: one short lock a
+    /// few times a second, never per command.
+    fn publish(&mut self) {
+        let figures = Published {
+            info: self.info_data(),
+            ring_depth: self.endpoint.incoming_depth(),
+        };
+        if let Some(slot) = self.board.get(self.me()) {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(figures);
             }
         }
     }
@@ -1911,17 +2178,6 @@ fn kill_matches(filter: &KillFilter, client: &Client) -> bool {
         && filter.id.is_none_or(|id| id == client.id)
         && filter.addr.as_deref().is_none_or(|a| a == client.addr)
         && filter.laddr.as_deref().is_none_or(|a| a == client.laddr)
-}
-
-/// The process's resident memory, from /proc.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
 }
 
 /// "ip:port" of a socket's peer (or local end).

@@ -9,7 +9,7 @@
 
 use crate::message::{OpResult, PackedCommands, ShardOp};
 use protocol::Reply;
-use shard::command::Merge;
+use shard::command::{Fanout, Merge};
 use shard::families::server::{render_info, InfoData};
 use shard::value::Entry;
 use shard::{CmdError, CommandSpec, CommandTable, ShardId, SlotMap};
@@ -94,6 +94,14 @@ pub enum Plan {
         shards: usize,
         started: bool,
         random: u64,
+    },
+    /// A command that every shard contributes to without locks (CONFIG SET, SLOWLOG GET...).
+    Fanout {
+        fanout: &'static Fanout,
+        resp3: bool,
+        args: Vec<Vec<u8>>,
+        shards: usize,
+        started: bool,
     },
     /// A command over keys on several shards that is not split (LCS, SINTERSTORE, SMOVE,
     /// LMOVE, ZUNIONSTORE, BITOP, ...): copy its keys' entries to the coordinator while
@@ -500,9 +508,52 @@ impl Plan {
                         }
                     }
                 }
-                let text = render_info(sections, &total.unwrap_or_default());
+                let mut total = total.unwrap_or_default();
+                let memory = crate::memory::ProcessMemory::now();
+                total.used_memory = memory.used;
+                total.used_memory_rss = memory.rss;
+                total.used_memory_peak = memory.peak;
+                let text = render_info(sections, &total);
                 let mut out = Vec::new();
                 Reply::new(&mut out, *resp3).verbatim(text.as_bytes());
+                Step::Done(out)
+            }
+            Plan::Fanout {
+                fanout,
+                resp3,
+                args,
+                shards,
+                started,
+            } => {
+                if !std::mem::replace(started, true) {
+                    return Step::Ops(
+                        (0..*shards)
+                            .map(|s| {
+                                (
+                                    s,
+                                    ShardOp::Fanout {
+                                        fanout,
+                                        args: args.clone(),
+                                    },
+                                )
+                            })
+                            .collect(),
+                    );
+                }
+                let parts = results
+                    .into_iter()
+                    .map(|result| match result {
+                        OpResult::Part(part) => part,
+                        _ => Err(CmdError::msg("ERR internal error: unexpected shard reply")),
+                    })
+                    .collect();
+                let args: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+                let mut out = Vec::new();
+                let mut reply = Reply::new(&mut out, *resp3);
+                if let Err(err) = (fanout.finish)(&args, parts, &mut reply) {
+                    out.clear();
+                    Reply::new(&mut out, *resp3).error(err.to_string().as_bytes());
+                }
                 Step::Done(out)
             }
             Plan::ClientList {

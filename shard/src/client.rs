@@ -15,6 +15,11 @@ pub struct Client {
     pub last_active_ms: u64,
     /// Name of the last command run (CLIENT LIST `cmd=`).
     pub last_command: &'static str,
+    /// AUTH succeeded, or no password was required when the client connected (as Redis:
+    /// setting requirepass later doesn't log out existing clients).
+    pub authenticated: bool,
+    /// MONITOR was called: the connection receives every command the server runs.
+    pub monitor: bool,
     /// Set by QUIT (and protocol errors): close once the pending replies are written.
     pub close_after_reply: bool,
     /// Set by a blocking command that found nothing to serve: the server parks the client
@@ -61,7 +66,7 @@ impl Client {
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
              ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 \
              oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}\n",
             self.id,
@@ -71,6 +76,7 @@ impl Client {
             name,
             age,
             idle,
+            if self.monitor { "O" } else { "N" },
             self.db,
             pending_input,
             pending_output,

@@ -191,6 +191,74 @@ pub enum Routing {
     AllShards(Merge),
     /// A server coordinator drives it (when it spans shards).
     Coordinated(Coordinator),
+    /// Runs on every shard without holding any keys, each shard contributing a typed part,
+    /// and one reply is made from the parts (CONFIG SET, SLOWLOG, LATENCY, CLIENT PAUSE).
+    Fanout(&'static Fanout),
+}
+
+/// A shard's contribution to a [`Routing::Fanout`] command; each command downcasts its own
+/// type. Sent between threads once per command, so boxing costs nothing that matters.
+pub type Part = Box<dyn std::any::Any + Send>;
+
+/// Every shard's part of a fan-out, in shard order (or the error a shard gave).
+pub type Parts = Vec<Result<Part, CmdError>>;
+
+/// The two halves of a fan-out command. With one shard both run in place.
+pub struct Fanout {
+    /// Runs on each shard with the command's arguments.
+    pub collect: fn(&mut crate::Shard, &[&[u8]]) -> Result<Part, CmdError>,
+    /// Runs on the client's shard with every shard's part and writes the reply.
+    pub finish: fn(&[&[u8]], Parts, &mut protocol::Reply<'_>) -> CmdResult,
+}
+
+impl Fanout {
+    /// Both halves on one shard: what a single-shard server (and a unit test) runs.
+    pub fn run_here(
+        &self,
+        shard: &mut crate::Shard,
+        args: &[&[u8]],
+        reply: &mut protocol::Reply<'_>,
+    ) -> CmdResult {
+        let part = (self.collect)(shard, args);
+        (self.finish)(args, vec![part], reply)
+    }
+
+    /// The first error among the parts, else the parts downcast to `T`.
+    pub fn parts<T: 'static>(parts: Parts) -> Result<Vec<T>, CmdError> {
+        parts
+            .into_iter()
+            .map(|part| {
+                part.and_then(|p| {
+                    p.downcast::<T>()
+                        .map(|b| *b)
+                        .map_err(|_| CmdError::msg("ERR internal error: unexpected shard reply"))
+                })
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Fanout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fanout")
+    }
+}
+
+impl PartialEq for Fanout {
+    /// Fan-outs are statics: the same one is the same address.
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl Eq for Fanout {}
+
+/// The handler of a fan-out command: never called, [`crate::Shard::execute`] runs the
+/// fan-out's halves instead.
+pub fn fanout_handler(_ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    Err(CmdError::msg(
+        "ERR internal error: fan-out command run as a plain one",
+    ))
 }
 
 pub struct CommandSpec {
@@ -353,6 +421,23 @@ impl CommandTable {
             return Err(CmdError::Arity(spec.name.into()));
         }
         Ok(spec)
+    }
+}
+
+impl CommandTable {
+    /// The command a rejected call is counted against (`resolve` failed): the command or
+    /// subcommand when it exists (wrong arity), none when unknown.
+    pub fn lookup_for_error(&self, args: &[&[u8]]) -> Option<&'static CommandSpec> {
+        let spec = self.lookup(args.first()?)?;
+        if !self.containers.contains(spec.name) {
+            return Some(spec);
+        }
+        let sub = args.get(1)?;
+        let mut full = Vec::with_capacity(spec.name.len() + 1 + sub.len());
+        full.extend_from_slice(spec.name.as_bytes());
+        full.push(b'|');
+        full.extend(sub.iter().map(|b| b.to_ascii_lowercase()));
+        self.by_name.get(full.as_slice()).copied()
     }
 }
 

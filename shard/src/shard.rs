@@ -1,6 +1,6 @@
 //! One core's state: its keyspace, clock and counters.
 
-use crate::command::{CommandSpec, CommandTable};
+use crate::command::{flags, CommandSpec, CommandTable, Routing};
 use crate::ctx::Ctx;
 use crate::keyspace::{Keyspace, DB_COUNT};
 pub use crate::settings::Settings;
@@ -46,6 +46,13 @@ impl std::ops::AddAssign for Stats {
     }
 }
 
+/// A CLIENT PAUSE: commands wait until `until_ms` (all of them, or only writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientPause {
+    pub until_ms: u64,
+    pub writes_only: bool,
+}
+
 /// Where the active expiry cycle resumes.
 #[derive(Debug, Default, Clone, Copy)]
 struct ExpireCursor {
@@ -62,13 +69,22 @@ pub struct Shard {
     /// Unix time in ms, set by the event loop once per turn (tests set it directly).
     pub now_ms: u64,
     pub stats: Stats,
-    pub settings: std::sync::Arc<Settings>,
+    /// This shard's copy of the configuration (CONFIG SET changes every shard's copy).
+    pub settings: Settings,
     /// Unix time in ms when the server started.
     pub started_ms: u64,
     /// Set by SHUTDOWN; the event loop stops every shard.
     pub shutdown_requested: bool,
     /// Keys that blocked clients wait on, and which of them got data.
     pub blocking: BlockingKeys,
+    /// CLIENT PAUSE in force on this shard, if any.
+    pub pause: Option<ClientPause>,
+    /// Per-command calls, time and latency (INFO commandstats/latencystats, /metrics).
+    pub command_stats: CommandStats,
+    /// Error replies by code (INFO errorstats).
+    pub error_stats: ErrorStats,
+    pub slowlog: Slowlog,
+    pub latency_monitor: LatencyMonitor,
     rng: u64,
     expire_cursor: ExpireCursor,
     ops_samples: OpsSamples,
@@ -131,11 +147,7 @@ impl BlockingKeys {
 }
 
 impl Shard {
-    pub fn new(
-        id: ShardId,
-        slot_map: &'static SlotMap,
-        settings: std::sync::Arc<Settings>,
-    ) -> Self {
+    pub fn new(id: ShardId, slot_map: &'static SlotMap, settings: Settings) -> Self {
         Shard {
             id,
             slot_map,
@@ -146,6 +158,11 @@ impl Shard {
             started_ms: 0,
             shutdown_requested: false,
             blocking: BlockingKeys::default(),
+            pause: None,
+            command_stats: CommandStats::new(),
+            error_stats: ErrorStats::default(),
+            slowlog: Slowlog::new(id, slot_map.shard_count()),
+            latency_monitor: LatencyMonitor::default(),
             ops_samples: OpsSamples::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
@@ -177,6 +194,81 @@ impl Shard {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// Run a client's command and account for it: calls, time, errors, slow log, latency
+    /// monitor. (Parts of a cross-shard command run with [`Shard::execute`]; the
+    /// coordinator accounts for the whole with [`Shard::record_call`].)
+    pub fn call(
+        &mut self,
+        spec: &'static CommandSpec,
+        client: &mut Client,
+        args: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) {
+        let start = out.len();
+        let began = std::time::Instant::now();
+        self.execute(spec, client, args, out);
+        if client.block.is_some() {
+            // Parked: accounted for when it finally runs.
+            return;
+        }
+        let elapsed_ns = began.elapsed().as_nanos() as u64;
+        let name = client.name.as_deref();
+        self.record_call(spec, &client.addr, name, args, elapsed_ns, &out[start..]);
+    }
+
+    /// Account for one command that ran (`reply` is its reply, to tell a failure).
+    pub fn record_call(
+        &mut self,
+        spec: &'static CommandSpec,
+        addr: &str,
+        name: Option<&[u8]>,
+        args: &[&[u8]],
+        elapsed_ns: u64,
+        reply: &[u8],
+    ) {
+        self.stats.commands_processed += 1;
+        let failed = reply.first() == Some(&b'-');
+        if let Some(index) = CommandTable::get().index_of(spec) {
+            self.command_stats.record_call(index, elapsed_ns, failed);
+        }
+        if failed {
+            self.error_stats.record(error_line(reply));
+        }
+        let elapsed_us = elapsed_ns / 1000;
+        let threshold = self.settings.slowlog_log_slower_than;
+        if threshold >= 0 && elapsed_us >= threshold as u64 {
+            self.slowlog.push(
+                args,
+                self.now_ms / 1000,
+                elapsed_us,
+                addr,
+                &String::from_utf8_lossy(name.unwrap_or_default()),
+                self.settings.slowlog_max_len as usize,
+            );
+        }
+        let latency_threshold = self.settings.latency_monitor_threshold;
+        let elapsed_ms = elapsed_ns / 1_000_000;
+        if latency_threshold > 0 && elapsed_ms >= latency_threshold {
+            let event = if spec.has(flags::FAST) {
+                "fast-command"
+            } else {
+                "command"
+            };
+            self.latency_monitor
+                .add_sample(event, self.now_ms / 1000, elapsed_ms);
+        }
+    }
+
+    /// Account for an error reply given before a command could run: unknown command,
+    /// wrong arity (a rejected call of that command), NOAUTH, ...
+    pub fn record_rejected(&mut self, spec: Option<&'static CommandSpec>, reply: &[u8]) {
+        self.stats.commands_processed += 1;
+        if let Some(index) = spec.and_then(|spec| CommandTable::get().index_of(spec)) {
+            self.command_stats.record_rejected(index);
+        }
+        self.error_stats.record(error_line(reply));
+    }
+
     /// Run one command whose arity was already checked and whose keys this shard owns.
     pub fn execute(
         &mut self,
@@ -185,15 +277,19 @@ impl Shard {
         args: &[&[u8]],
         out: &mut Vec<u8>,
     ) {
-        self.stats.commands_processed += 1;
         client.last_command = spec.name;
         let resp3 = client.resp3;
         let mut ctx = Ctx::new(self, client, out);
         // A bug in one handler must not take the shard (and every client on it) down: the
         // client gets an error and the loop goes on. Catching costs nothing unless it fires.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (spec.handler)(&mut ctx, args)
-        }));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match spec.routing {
+                Routing::Fanout(fanout) => {
+                    let (shard, mut reply) = ctx.split();
+                    fanout.run_here(shard, args, &mut reply)
+                }
+                _ => (spec.handler)(&mut ctx, args),
+            }));
         match result {
             Ok(Ok(())) => {}
             Ok(Err(err)) => Reply::new(out, resp3).error(err.to_string().as_bytes()),
@@ -204,8 +300,13 @@ impl Shard {
     /// Parse-free entry point for tests and single-shard use: resolve, check arity, run.
     pub fn run(&mut self, client: &mut Client, args: &[&[u8]], out: &mut Vec<u8>) {
         match CommandTable::get().resolve(args) {
-            Ok(spec) => self.execute(spec, client, args, out),
-            Err(err) => Reply::new(out, client.resp3).error(err.to_string().as_bytes()),
+            Ok(spec) => self.call(spec, client, args, out),
+            Err(err) => {
+                let start = out.len();
+                Reply::new(out, client.resp3).error(err.to_string().as_bytes());
+                let spec = CommandTable::get().lookup_for_error(args);
+                self.record_rejected(spec, &out[start..]);
+            }
         }
     }
 
@@ -247,6 +348,26 @@ impl Shard {
         (checked, expired)
     }
 
+    /// Whether CLIENT PAUSE holds this command now. A pause that ran out is forgotten.
+    #[inline]
+    pub fn paused(&mut self, spec: &CommandSpec) -> bool {
+        let Some(pause) = self.pause else {
+            return false;
+        };
+        if self.now_ms >= pause.until_ms {
+            self.pause = None;
+            return false;
+        }
+        // Under a WRITE pause, commands that may change data wait (PFCOUNT may rewrite
+        // its key's cached cardinality, so Redis holds it too); reads go on.
+        !pause.writes_only || spec.has(flags::WRITE) || spec.name == "pfcount"
+    }
+
+    /// Whether a pause stops active expiry (Redis keeps the dataset still while paused).
+    pub fn expiry_paused(&self) -> bool {
+        self.pause.is_some_and(|p| self.now_ms < p.until_ms)
+    }
+
     /// Take one sample of the command rate (the event loop calls this every tick).
     pub fn sample_ops(&mut self) {
         let samples = &mut self.ops_samples;
@@ -272,6 +393,14 @@ impl Shard {
 }
 
 use crate::client::Client;
+use crate::observe::{CommandStats, ErrorStats, LatencyMonitor, Slowlog};
+
+/// The text of an error reply after its '-' (its first line).
+fn error_line(reply: &[u8]) -> &[u8] {
+    let line = reply.get(1..).unwrap_or_default();
+    let end = line.iter().position(|&b| b == b'\r').unwrap_or(line.len());
+    &line[..end]
+}
 
 #[cfg(test)]
 mod tests {

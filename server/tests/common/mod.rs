@@ -819,6 +819,8 @@ fn start_shardis_binary(shards: usize) -> Server {
         .args(["--port", "0"])
         .args(["--shards", &shards.to_string()])
         .args(["--bind", "127.0.0.1"])
+        // Many servers run at once: none of them serves /metrics on the shared default port.
+        .args(["--metrics-port", "0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -2,11 +2,13 @@
 
 use crate::args::{parse_i64, ArgCursor};
 use crate::command::{
-    flags::*, unknown_subcommand_error, CommandSpec, Coordinator, KeySpec, Routing,
+    fanout_handler, flags::*, unknown_subcommand_error, CommandSpec, Coordinator, Fanout, KeySpec,
+    Part, Routing,
 };
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::DB_COUNT;
+use crate::shard::{ClientPause, Shard};
 
 /// The Redis version whose behaviour Shardis follows; clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";
@@ -131,6 +133,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         client_on_off
     ),
     conn_cmd!(
+        "client|pause",
+        -3,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "Suspends commands processing.",
+        fanout_handler,
+        Routing::Fanout(&CLIENT_PAUSE)
+    ),
+    conn_cmd!(
+        "client|unpause",
+        2,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        "Resumes processing commands from paused clients.",
+        fanout_handler,
+        Routing::Fanout(&CLIENT_UNPAUSE)
+    ),
+    conn_cmd!(
         "client|help",
         2,
         LOADING | STALE,
@@ -180,22 +198,50 @@ fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// AUTH [username] password — no password is configured yet (requirepass arrives with the
-/// operations issue), so this answers as Redis does without one.
-fn auth(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    if args.len() > 3 {
-        return Err(CmdError::Syntax);
+/// AUTH [username] password: the default user is the only user; its password is
+/// requirepass (none = `nopass`, where any password works for AUTH default <anything>).
+fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (user, password) = match args.len() {
+        2 => {
+            if ctx.shard.settings.requirepass.is_empty() {
+                return Err(CmdError::msg(
+                    "ERR AUTH <password> called without any password configured for the default user. \
+                     Are you sure your configuration is correct?",
+                ));
+            }
+            (&b"default"[..], args[1])
+        }
+        3 => (args[1], args[2]),
+        _ => return Err(CmdError::Syntax),
+    };
+    check_credentials(ctx, user, password)?;
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// Authenticate the client as `user` with `password`, or fail with Redis's WRONGPASS.
+fn check_credentials(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> CmdResult {
+    let required = ctx.shard.settings.requirepass.as_bytes();
+    let valid = user == b"default" && (required.is_empty() || same_secret(required, password));
+    if !valid {
+        return Err(CmdError::msg(
+            "WRONGPASS invalid username-password pair or user is disabled.",
+        ));
     }
-    Err(CmdError::msg(
-        "ERR AUTH <password> called without any password configured for the default user. \
-         Are you sure your configuration is correct?",
-    ))
+    ctx.client.authenticated = true;
+    Ok(())
+}
+
+/// Compare secrets in time that depends only on their lengths, not on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
 fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut resp3 = ctx.client.resp3;
     let mut name = None;
+    let mut credentials = None;
     if args.len() >= 2 {
         let version = parse_i64(args[1])
             .map_err(|_| CmdError::msg("ERR Protocol version is not an integer or out of range"))?;
@@ -206,10 +252,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let mut rest = ArgCursor::new(args, 2);
         while !rest.is_done() {
             if rest.flag("AUTH") && rest.remaining() >= 2 {
-                // The default user has no password: any credentials are accepted, as Redis
-                // does for `nopass`.
-                rest.next_bytes()?;
-                rest.next_bytes()?;
+                credentials = Some((rest.next_bytes()?, rest.next_bytes()?));
             } else if rest.flag("SETNAME") && rest.remaining() >= 1 {
                 let new_name = rest.next_bytes()?;
                 validate_name(new_name)?;
@@ -222,6 +265,16 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 )));
             }
         }
+    }
+    if let Some((user, password)) = credentials {
+        check_credentials(ctx, user, password)?;
+    }
+    if !ctx.client.authenticated && !ctx.shard.settings.requirepass.is_empty() {
+        return Err(CmdError::msg(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and \
+             select the RESP protocol version at the same time",
+        ));
     }
     ctx.client.resp3 = resp3;
     if let Some(name) = name {
@@ -357,16 +410,83 @@ fn client_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "    Return information about client connections. Options: TYPE (NORMAL|MASTER|REPLICA|PUBSUB), ID <client-id> ...",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         "HELP",
         "    Print this help.",
     ];
+    help_reply(ctx, LINES)
+}
+
+/// A HELP subcommand's reply: one status line per line of text, as Redis's addReplyHelp.
+pub fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) -> CmdResult {
     let mut reply = ctx.reply();
-    reply.array(LINES.len());
-    for line in LINES {
+    reply.array(lines.len());
+    for line in lines {
         reply.simple(line.as_bytes());
     }
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: every shard holds its clients' commands (all of them,
+/// or only those that may write) until the deadline. A longer pause extends a shorter one;
+/// ALL wins over WRITE while both are in force, as in Redis.
+static CLIENT_PAUSE: Fanout = Fanout {
+    collect: client_pause,
+    finish: all_ok,
+};
+
+static CLIENT_UNPAUSE: Fanout = Fanout {
+    collect: |shard, _args| {
+        shard.pause = None;
+        Ok(Box::new(()) as Part)
+    },
+    finish: all_ok,
+};
+
+fn client_pause(shard: &mut Shard, args: &[&[u8]]) -> Result<Part, CmdError> {
+    let timeout = protocol::parse_i64(args[2])
+        .filter(|&t| t >= 0)
+        .ok_or(CmdError::msg(
+            "ERR timeout is not an integer or out of range",
+        ))?;
+    let writes_only = match args.get(3) {
+        None => false,
+        Some(mode) if mode.eq_ignore_ascii_case(b"ALL") => false,
+        Some(mode) if mode.eq_ignore_ascii_case(b"WRITE") => true,
+        Some(_) => return Err(CmdError::Syntax),
+    };
+    if args.len() > 4 {
+        return Err(CmdError::Syntax);
+    }
+    let until_ms = shard.now_ms.saturating_add(timeout as u64);
+    shard.pause = Some(match shard.pause {
+        Some(current) if current.until_ms > shard.now_ms => ClientPause {
+            until_ms: current.until_ms.max(until_ms),
+            writes_only: current.writes_only && writes_only,
+        },
+        _ => ClientPause {
+            until_ms,
+            writes_only,
+        },
+    });
+    Ok(Box::new(()))
+}
+
+/// The reply of a fan-out whose every part only has to succeed.
+pub fn all_ok(
+    _args: &[&[u8]],
+    parts: Vec<Result<Part, CmdError>>,
+    reply: &mut protocol::Reply<'_>,
+) -> CmdResult {
+    for part in parts {
+        part?;
+    }
+    reply.ok();
     Ok(())
 }
 

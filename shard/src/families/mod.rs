@@ -1,5 +1,6 @@
 //! Command families, one file per Redis command group (as Redis's `t_*.c` files).
 
+pub mod admin;
 pub mod bitmaps;
 pub mod connection;
 pub mod hashes;
@@ -17,6 +18,7 @@ use crate::command::CommandSpec;
 pub static ALL: &[&[CommandSpec]] = &[
     connection::COMMANDS,
     server::COMMANDS,
+    admin::COMMANDS,
     strings::COMMANDS,
     keys::COMMANDS,
     hashes::COMMANDS,

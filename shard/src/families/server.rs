@@ -4,9 +4,10 @@ use crate::args::ArgCursor;
 use crate::command::{flags::*, CommandSpec, CommandTable, Coordinator, KeySpec, Merge, Routing};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
-use crate::families::connection::{container, REDIS_VERSION, SHARDIS_VERSION};
+use crate::families::connection::{container, help_reply, REDIS_VERSION, SHARDIS_VERSION};
 use crate::glob::glob_match;
 use crate::keyspace::DB_COUNT;
+use crate::observe::{CommandStats, ErrorStats};
 use crate::shard::{Shard, Stats};
 use std::fmt::Write as _;
 
@@ -97,6 +98,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         info
     ),
     server_cmd!(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        ADMIN_ACL,
+        Routing::Local,
+        "Listens for all requests received by the server in real-time.",
+        monitor
+    ),
+    server_cmd!(
         "shutdown",
         -1,
         ADMIN | NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY,
@@ -122,15 +132,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         Routing::Local,
         "Returns the effective values of configuration parameters.",
         config_get
-    ),
-    server_cmd!(
-        "config|resetstat",
-        2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        ADMIN_ACL,
-        Routing::AllShards(Merge::AllOk),
-        "Resets the server's statistics.",
-        config_resetstat
     ),
     server_cmd!(
         "memory",
@@ -305,6 +306,48 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+/// MONITOR: from now on the connection receives every command the server runs (the
+/// server feeds it; see [`monitor_line`]).
+fn monitor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
+    ctx.client.monitor = true;
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// One MONITOR line as Redis writes it: `+<sec>.<usec> [<db> <addr>] "arg" ...\r\n`, each
+/// argument quoted with non-printable bytes escaped.
+pub fn monitor_line(out: &mut Vec<u8>, unix_us: u64, db: usize, addr: &str, args: &[&[u8]]) {
+    use std::io::Write as _;
+    let _ = write!(
+        out,
+        "+{}.{:06} [{} {}]",
+        unix_us / 1_000_000,
+        unix_us % 1_000_000,
+        db,
+        addr
+    );
+    for arg in args {
+        out.extend_from_slice(b" \"");
+        for &b in *arg {
+            match b {
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0x07 => out.extend_from_slice(b"\\a"),
+                0x08 => out.extend_from_slice(b"\\b"),
+                b' '..=b'~' => out.push(b),
+                _ => {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+            }
+        }
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut rest = ArgCursor::new(args, 1);
     let mut abort = false;
@@ -323,7 +366,8 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Everything INFO reports, gathered from one shard or summed over all of them.
+/// Everything INFO reports, gathered from one shard or summed over all of them. The
+/// Prometheus endpoint reads the same figures, so INFO and /metrics always agree.
 #[derive(Debug, Default, Clone)]
 pub struct InfoData {
     pub stats: Stats,
@@ -334,18 +378,34 @@ pub struct InfoData {
     pub shards: usize,
     pub port: u16,
     pub config_file: String,
+    /// Bytes allocated (the server fills it in from the allocator).
     pub used_memory: u64,
+    pub used_memory_rss: u64,
+    pub used_memory_peak: u64,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub maxclients: u64,
+    pub commands: CommandStats,
+    pub errors: ErrorStats,
+    pub latency_percentiles: Vec<f64>,
 }
 
 impl InfoData {
     pub fn from_shard(shard: &Shard) -> Self {
+        let settings = &shard.settings;
         let mut data = InfoData {
             stats: shard.stats_snapshot(),
             started_ms: shard.started_ms,
             now_ms: shard.now_ms,
             shards: shard.slot_map.shard_count(),
-            port: shard.settings.port,
-            config_file: shard.settings.config_file.clone(),
+            port: settings.port,
+            config_file: settings.config_file.clone(),
+            maxmemory: settings.maxmemory,
+            maxmemory_policy: settings.maxmemory_policy.name().to_string(),
+            maxclients: settings.maxclients,
+            commands: shard.command_stats.clone(),
+            errors: shard.error_stats.clone(),
+            latency_percentiles: settings.latency_tracking_info_percentiles.clone(),
             ..InfoData::default()
         };
         for (db, slot) in data.keyspace.iter_mut().enumerate() {
@@ -355,6 +415,7 @@ impl InfoData {
         data
     }
 
+    /// Add another shard's figures (settings-like fields are the same on every shard).
     pub fn merge(&mut self, other: &InfoData) {
         self.stats += other.stats;
         for (mine, theirs) in self.keyspace.iter_mut().zip(other.keyspace.iter()) {
@@ -362,9 +423,24 @@ impl InfoData {
             mine.1 += theirs.1;
         }
         self.used_memory += other.used_memory;
+        self.used_memory_rss = self.used_memory_rss.max(other.used_memory_rss);
+        self.used_memory_peak = self.used_memory_peak.max(other.used_memory_peak);
+        self.commands.merge(&other.commands);
+        self.errors.merge(&other.errors);
+    }
+
+    /// keyspace_hits / (hits + misses), 0 before any lookup.
+    pub fn hit_ratio(&self) -> f64 {
+        let lookups = self.stats.keyspace_hits + self.stats.keyspace_misses;
+        if lookups == 0 {
+            0.0
+        } else {
+            self.stats.keyspace_hits as f64 / lookups as f64
+        }
     }
 }
 
+/// Every section, in the order Redis prints them.
 const SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -373,28 +449,44 @@ const SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
     "keyspace",
 ];
 
-/// Which sections `INFO [section ...]` asks for.
+/// Whether `INFO` / `INFO default` prints a section: all but the per-command ones.
+fn is_default_section(section: &str) -> bool {
+    !matches!(section, "commandstats" | "latencystats")
+}
+
+/// Which sections `INFO [section ...]` asks for, in Redis's order.
 pub fn info_sections(args: &[&[u8]]) -> Vec<&'static str> {
+    let defaults = || SECTIONS.iter().copied().filter(|s| is_default_section(s));
     if args.len() <= 1 {
-        return SECTIONS.to_vec();
+        return defaults().collect();
     }
-    let mut wanted = Vec::new();
+    let mut wanted: Vec<&'static str> = Vec::new();
     for arg in &args[1..] {
         let arg = arg.to_ascii_lowercase();
-        match arg.as_slice() {
-            b"all" | b"everything" | b"default" => return SECTIONS.to_vec(),
-            _ => {
-                if let Some(section) = SECTIONS.iter().find(|s| s.as_bytes() == arg.as_slice()) {
-                    if !wanted.contains(section) {
-                        wanted.push(*section);
-                    }
-                }
+        let chosen: Vec<&'static str> = match arg.as_slice() {
+            b"all" | b"everything" => SECTIONS.to_vec(),
+            b"default" => defaults().collect(),
+            _ => SECTIONS
+                .iter()
+                .copied()
+                .filter(|s| s.as_bytes() == arg.as_slice())
+                .collect(),
+        };
+        for section in chosen {
+            if !wanted.contains(&section) {
+                wanted.push(section);
             }
         }
     }
+    wanted.sort_by_key(|s| SECTIONS.iter().position(|x| x == s));
     wanted
 }
 
@@ -442,19 +534,35 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
             "clients" => {
                 let _ = write!(
                     text,
-                    "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:10000\r\n\
-                     blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                    s.connected_clients, s.blocked_clients
+                    "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n\
+                     client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n\
+                     blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+                    s.connected_clients, data.maxclients, s.blocked_clients, s.blocked_clients
                 );
             }
             "memory" => {
+                let ratio = if data.used_memory == 0 {
+                    0.0
+                } else {
+                    data.used_memory_rss as f64 / data.used_memory as f64
+                };
                 let _ = write!(
                     text,
-                    "# Memory\r\nused_memory:{0}\r\nused_memory_human:{1}\r\nused_memory_rss:{0}\r\n\
-                     used_memory_rss_human:{1}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n\
-                     maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                    "# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n\
+                     used_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\n\
+                     maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
+                     mem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n\
+                     lazyfree_pending_objects:0\r\n",
                     data.used_memory,
-                    human_bytes(data.used_memory)
+                    human_bytes(data.used_memory),
+                    data.used_memory_rss,
+                    human_bytes(data.used_memory_rss),
+                    data.used_memory_peak,
+                    human_bytes(data.used_memory_peak),
+                    data.maxmemory,
+                    human_bytes(data.maxmemory),
+                    data.maxmemory_policy,
+                    ratio,
                 );
             }
             "persistence" => {
@@ -471,8 +579,10 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                     "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
                      instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\n\
                      total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n\
-                     evicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\n\
-                     pubsub_channels:0\r\npubsub_patterns:0\r\nforwarded_commands:{}\r\n",
+                     expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n\
+                     evicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{}\r\n\
+                     keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\n\
+                     total_error_replies:{}\r\nforwarded_commands:{}\r\n",
                     s.connections_received,
                     s.commands_processed,
                     s.instantaneous_ops_per_sec,
@@ -483,6 +593,7 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                     s.evicted_keys,
                     s.keyspace_hits,
                     s.keyspace_misses,
+                    data.errors.total_error_replies(),
                     s.forwarded_commands,
                 );
             }
@@ -496,6 +607,13 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                     "# CPU\r\nused_cpu_sys:{system:.6}\r\nused_cpu_user:{user:.6}\r\n"
                 );
             }
+            "modules" => text.push_str("# Modules\r\n"),
+            "cluster" => text.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "commandstats" => data.commands.render_commandstats(&mut text),
+            "errorstats" => data.errors.render_errorstats(&mut text),
+            "latencystats" => data
+                .commands
+                .render_latencystats(&mut text, &data.latency_percentiles),
             "keyspace" => {
                 text.push_str("# Keyspace\r\n");
                 for (db, (keys, expires)) in data.keyspace.iter().enumerate() {
@@ -543,18 +661,6 @@ fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         reply.bulk(name.as_bytes());
         reply.bulk(value.as_bytes());
     }
-    Ok(())
-}
-
-/// CONFIG RESETSTAT
-fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
-    let connected = ctx.shard.stats.connected_clients;
-    ctx.shard.stats = Stats {
-        connected_clients: connected,
-        ..Stats::default()
-    };
-    ctx.shard.keyspace.expired_keys = 0;
-    ctx.reply().ok();
     Ok(())
 }
 
@@ -718,12 +824,7 @@ fn memory_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
         "HELP",
         "    Print this help.",
     ];
-    let mut reply = ctx.reply();
-    reply.array(LINES.len());
-    for line in LINES {
-        reply.simple(line.as_bytes());
-    }
-    Ok(())
+    help_reply(ctx, LINES)
 }
 
 /// COMMAND — information about every command.

@@ -1699,7 +1699,7 @@ mod tests {
             zset_max_listpack_value: 8,
             ..crate::shard::Settings::default()
         };
-        t.shard.settings = std::sync::Arc::new(settings);
+        t.shard.settings = settings;
         run_cases(&mut t, SMALL_LIMITS_RESP2);
     }
     #[rustfmt::skip]

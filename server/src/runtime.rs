@@ -31,6 +31,32 @@ pub static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 /// disconnect only, never per command.
 pub static CONNECTED_CLIENTS: AtomicU64 = AtomicU64::new(0);
 
+/// Redis's refusal of a non-loopback client in protected mode (the same text, so tools and
+/// people recognise it), with this server's name.
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Shardis is running in protected mode because \
+protected mode is enabled and no password is set for the default user. In this mode \
+connections are only accepted from the loopback interface. If you want to connect from \
+external computers to Shardis you may adopt one of the following solutions: 1) Just disable \
+protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface \
+by connecting to Shardis from the same host the server is running, however MAKE SURE Shardis \
+is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change \
+permanent. 2) Alternatively you can just disable the protected mode by editing the Shardis \
+configuration file, and setting the protected mode option to 'no', and then restarting the \
+server. 3) If you started the server manually just for testing, restart it with the \
+'--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: \
+You only need to do one of the above things in order for the server to start accepting \
+connections from the outside.\r\n";
+
+/// Protected mode (Redis 7: whatever the bind address) lets only loopback peers in.
+fn protected_mode_allows(peer: Option<std::net::SocketAddr>) -> bool {
+    peer.is_some_and(|addr| match addr.ip() {
+        std::net::IpAddr::V4(ip) => ip.is_loopback(),
+        std::net::IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    })
+}
+
 /// Connections in MONITOR mode over all shards: while 0 (always, in production) feeding
 /// them costs one relaxed load per command.
 static MONITORS: AtomicU64 = AtomicU64::new(0);
@@ -473,6 +499,22 @@ impl Runtime {
         }
     }
 
+    /// Turn a new connection away with an error line (Redis counts these as rejected).
+    fn refuse(&mut self, fd: libc::c_int, message: &[u8]) {
+        self.shard.stats.rejected_connections += 1;
+        // SAFETY: a best-effort write of a short error to a socket we own, then its close;
+        // this rare path may use plain syscalls.
+        unsafe {
+            libc::send(
+                fd,
+                message.as_ptr().cast(),
+                message.len(),
+                libc::MSG_DONTWAIT,
+            );
+            libc::close(fd);
+        }
+    }
+
     /// TCP keepalive as Redis's tcp-keepalive: probes after `secs` idle, then every third
     /// of it, giving up after 3 unanswered.
     fn set_keepalive(&self, fd: libc::c_int) {
@@ -501,23 +543,17 @@ impl Runtime {
     }
 
     fn on_accept(&mut self, fd: libc::c_int) {
-        let limit = self.shard.settings.maxclients;
+        let settings = &self.shard.settings;
+        if settings.protected_mode
+            && settings.requirepass.is_empty()
+            && !protected_mode_allows(socket_address(fd, true))
+        {
+            return self.refuse(fd, PROTECTED_MODE_DENIED);
+        }
+        let limit = settings.maxclients;
         if CONNECTED_CLIENTS.fetch_add(1, Ordering::Relaxed) >= limit {
             CONNECTED_CLIENTS.fetch_sub(1, Ordering::Relaxed);
-            self.shard.stats.rejected_connections += 1;
-            let message = b"-ERR max number of clients reached\r\n";
-            // SAFETY: a best-effort write of a short error to a socket we own and then close;
-            // this rare path may use a plain syscall.
-            unsafe {
-                libc::send(
-                    fd,
-                    message.as_ptr().cast(),
-                    message.len(),
-                    libc::MSG_DONTWAIT,
-                );
-                libc::close(fd);
-            }
-            return;
+            return self.refuse(fd, b"-ERR max number of clients reached\r\n");
         }
         self.set_keepalive(fd);
         let one: libc::c_int = 1;
@@ -2182,6 +2218,12 @@ fn kill_matches(filter: &KillFilter, client: &Client) -> bool {
 
 /// "ip:port" of a socket's peer (or local end).
 fn socket_addr(fd: libc::c_int, peer: bool) -> String {
+    socket_address(fd, peer)
+        .map_or_else(String::new, |addr| format!("{}:{}", addr.ip(), addr.port()))
+}
+
+/// A socket's peer (or local) address.
+fn socket_address(fd: libc::c_int, peer: bool) -> Option<std::net::SocketAddr> {
     // SAFETY: sockaddr_storage is plain data; the kernel fills at most `len` bytes of it.
     unsafe {
         let mut storage: libc::sockaddr_storage = std::mem::zeroed();
@@ -2193,20 +2235,37 @@ fn socket_addr(fd: libc::c_int, peer: bool) -> String {
             libc::getsockname(fd, ptr, &mut len)
         };
         if rc != 0 {
-            return String::new();
+            return None;
         }
         match storage.ss_family as libc::c_int {
             libc::AF_INET => {
                 let v4 = &*(ptr as *const libc::sockaddr_in);
                 let ip = std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr));
-                format!("{}:{}", ip, u16::from_be(v4.sin_port))
+                Some((ip, u16::from_be(v4.sin_port)).into())
             }
             libc::AF_INET6 => {
                 let v6 = &*(ptr as *const libc::sockaddr_in6);
                 let ip = std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr);
-                format!("{}:{}", ip, u16::from_be(v6.sin6_port))
+                Some((ip, u16::from_be(v6.sin6_port)).into())
             }
-            _ => String::new(),
+            _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protected_mode_allows;
+
+    #[test]
+    fn protected_mode_lets_only_loopback_peers_in() {
+        let allowed = |a: &str| protected_mode_allows(Some(a.parse().expect("address")));
+        assert!(allowed("127.0.0.1:5000"));
+        assert!(allowed("127.8.9.1:5000"));
+        assert!(allowed("[::1]:5000"));
+        assert!(allowed("[::ffff:127.0.0.1]:5000"));
+        assert!(!allowed("10.0.0.7:5000"));
+        assert!(!allowed("[2001:db8::1]:5000"));
+        assert!(!protected_mode_allows(None));
     }
 }

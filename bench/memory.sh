@@ -207,7 +207,7 @@ start_server() {
         cmd=(taskset -c "$SERVER_CPU" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no
              --protected-mode no --dir "$OUT" --logfile "")
     else
-        cmd=(taskset -c "$SERVER_CPU" "$SHARDIS_BIN" --port "$port" --bind 127.0.0.1 --shards 1)
+        cmd=(taskset -c "$SERVER_CPU" "$SHARDIS_BIN" --port "$port" --bind 127.0.0.1 --shards 1 --metrics-port 0)
     fi
     record_cmd "$(printf "%q " "${cmd[@]}" | sed "s/ $//" | sed -E 's/--port [0-9]+/--port PORT/')"
     log "starting $tag: ${cmd[*]}"

@@ -247,7 +247,7 @@ start_server() {
         cmd=(taskset -c "$REDIS_CPU" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no
              --protected-mode no --dir "$OUT" --logfile "")
     else
-        cmd=(taskset -c "$SERVER_CPUS" "$SHARDIS_BIN" --port "$port" --bind 127.0.0.1 --shards "$SHARDS")
+        cmd=(taskset -c "$SERVER_CPUS" "$SHARDIS_BIN" --port "$port" --bind 127.0.0.1 --shards "$SHARDS" --metrics-port 0)
     fi
     record_cmd "$(printf "%q " "${cmd[@]}" | sed "s/ $//" | sed -E 's/--port [0-9]+/--port PORT/')"
     log "starting $tag: ${cmd[*]}"

@@ -59,6 +59,8 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
         }
         listeners.push(fd);
     }
+    // The command clock calibrates once here, not on some shard's first command.
+    shard::clock::calibrate();
     let board = board::new_board(shards);
     let metrics = start_metrics(&settings, &board)?;
     // The slot table lives as long as the process; shards share it read-only.

@@ -302,13 +302,22 @@ impl CommandSpec {
     }
 }
 
+/// Where one family's static declarations lie in memory.
+struct FamilyRange {
+    start: usize,
+    end: usize,
+    /// Position of the family's first spec in the table.
+    first: usize,
+}
+
 /// All commands, looked up by case-insensitive name.
 pub struct CommandTable {
     by_name: hashbrown::HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>,
     all: Vec<&'static CommandSpec>,
-    /// Position in `all` by the spec's address: per-command statistics are arrays indexed
-    /// by it, looked up once per executed command, so no name hashing.
-    index: hashbrown::HashMap<usize, usize, ahash::RandomState>,
+    /// Each family's declarations as an address range and the position of its first spec
+    /// in `all`: per-command statistics are arrays indexed by position, found once per
+    /// executed command from the spec's address with a few comparisons (no hashing).
+    families: Vec<FamilyRange>,
     /// Container commands (CLIENT, CONFIG, ...): those with `name|sub` subcommands.
     containers: hashbrown::HashSet<&'static str, ahash::RandomState>,
 }
@@ -335,14 +344,21 @@ impl CommandTable {
                 containers.insert(container);
             }
         }
-        let mut index = hashbrown::HashMap::with_hasher(ahash::RandomState::new());
-        for (i, spec) in all.iter().enumerate() {
-            index.insert(*spec as *const CommandSpec as usize, i);
+        let mut families = Vec::new();
+        let mut first = 0;
+        for family in crate::families::ALL {
+            let start = family.as_ptr() as usize;
+            families.push(FamilyRange {
+                start,
+                end: start + std::mem::size_of_val(*family),
+                first,
+            });
+            first += family.len();
         }
         CommandTable {
             by_name,
             all,
-            index,
+            families,
             containers,
         }
     }
@@ -370,9 +386,11 @@ impl CommandTable {
     /// Index of `spec` in [`all`](Self::all); `None` for a spec not in the table.
     #[inline]
     pub fn index_of(&self, spec: &CommandSpec) -> Option<usize> {
-        self.index
-            .get(&(spec as *const CommandSpec as usize))
-            .copied()
+        let address = spec as *const CommandSpec as usize;
+        self.families
+            .iter()
+            .find(|f| (f.start..f.end).contains(&address))
+            .map(|f| f.first + (address - f.start) / std::mem::size_of::<CommandSpec>())
     }
 
     /// Top-level commands (no subcommands), as COMMAND COUNT counts them.

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod client;
+pub mod clock;
 pub mod command;
 pub mod ctx;
 pub mod error;

@@ -205,13 +205,13 @@ impl Shard {
         out: &mut Vec<u8>,
     ) {
         let start = out.len();
-        let began = std::time::Instant::now();
+        let began = crate::clock::ticks();
         self.execute(spec, client, args, out);
         if client.block.is_some() {
             // Parked: accounted for when it finally runs.
             return;
         }
-        let elapsed_ns = began.elapsed().as_nanos() as u64;
+        let elapsed_ns = crate::clock::elapsed_ns(began);
         let name = client.name.as_deref();
         self.record_call(spec, &client.addr, name, args, elapsed_ns, &out[start..]);
     }

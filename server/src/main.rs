@@ -80,8 +80,14 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
                 if let Some(cpu) = cpu {
                     pin_to_cpu(cpu);
                 }
+                // Before anything of the shard's is allocated: its own allocator arena.
+                let meter = memory::ArenaMeter::bind_current_thread();
                 let mut shard = Shard::new(id, slot_map, settings);
                 shard.started_ms = started_ms;
+                match meter {
+                    Some(meter) => shard.memory = Box::new(meter),
+                    None => log::warn!("shard {id}: no allocator arena, maxmemory is not enforced"),
+                }
                 let result =
                     runtime::Runtime::new(shard, endpoint, listener, board).and_then(|mut rt| {
                         let result = rt.run();

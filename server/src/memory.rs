@@ -62,13 +62,100 @@ impl ThreadMemory {
         }
     }
 
-    /// Bytes allocated minus bytes freed by this thread. Memory allocated here and freed
-    /// by another shard (a value that moved) counts here until then; it is a per-core
-    /// balance, and the process total is [`allocated`].
-    pub fn net(&self) -> u64 {
-        let allocated = self.allocated.as_ref().map_or(0, |a| a.get());
-        let deallocated = self.deallocated.as_ref().map_or(0, |d| d.get());
-        allocated.saturating_sub(deallocated)
+    #[inline]
+    pub fn allocated(&self) -> u64 {
+        self.allocated.as_ref().map_or(0, |a| a.get())
+    }
+
+    #[inline]
+    pub fn deallocated(&self) -> u64 {
+        self.deallocated.as_ref().map_or(0, |d| d.get())
+    }
+}
+
+/// One shard's memory, exactly: the shard thread allocates from a jemalloc arena of its
+/// own, and the arena's statistics count its live bytes wherever they are freed (a value
+/// that moved to another shard and is freed there still returns to this arena). Those
+/// statistics are refreshed every tick; in between, the thread's own allocation counters
+/// carry the figure forward, so the check before each command costs two thread-local
+/// reads.
+pub struct ArenaMeter {
+    /// mallctl names of this arena's small and large allocated bytes.
+    small: Vec<u8>,
+    large: Vec<u8>,
+    thread: ThreadMemory,
+    /// The arena's bytes at the last refresh, and the thread's counters then.
+    base: u64,
+    base_allocated: u64,
+    base_deallocated: u64,
+    /// When the last exact reading was taken (shard::clock ticks).
+    refreshed_at: u64,
+}
+
+impl ArenaMeter {
+    /// Give the calling thread an arena of its own (None if jemalloc refuses) and meter it.
+    pub fn bind_current_thread() -> Option<Self> {
+        // SAFETY: documented jemalloc controls with the types they take: arenas.create
+        // returns an unsigned index, thread.arena takes one.
+        let arena: u32 = unsafe { tikv_jemalloc_ctl::raw::read(b"arenas.create\0") }.ok()?;
+        unsafe { tikv_jemalloc_ctl::raw::write(b"thread.arena\0", arena) }.ok()?;
+        let name = |kind: &str| format!("stats.arenas.{arena}.{kind}.allocated\0").into_bytes();
+        let mut meter = ArenaMeter {
+            small: name("small"),
+            large: name("large"),
+            thread: ThreadMemory::current(),
+            base: 0,
+            base_allocated: 0,
+            base_deallocated: 0,
+            refreshed_at: 0,
+        };
+        shard::evict::MemoryMeter::refresh(&mut meter);
+        Some(meter)
+    }
+
+    fn arena_bytes(&self) -> u64 {
+        // SAFETY: these statistics are size_t values, named with their arena index.
+        let read =
+            |name: &[u8]| unsafe { tikv_jemalloc_ctl::raw::read::<usize>(name) }.unwrap_or(0);
+        (read(&self.small) + read(&self.large)) as u64
+    }
+}
+
+impl shard::evict::MemoryMeter for ArenaMeter {
+    fn refresh_if_older(&mut self, max_age_ns: u64) {
+        if shard::clock::elapsed_ns(self.refreshed_at) > max_age_ns {
+            self.refresh();
+        }
+    }
+
+    #[inline]
+    fn used(&self, _keyspace: &shard::keyspace::Keyspace) -> u64 {
+        let allocated = self.thread.allocated().wrapping_sub(self.base_allocated);
+        let freed = self
+            .thread
+            .deallocated()
+            .wrapping_sub(self.base_deallocated);
+        (self.base + allocated).saturating_sub(freed)
+    }
+
+    fn refresh(&mut self) {
+        // Objects this thread freed sit in its cache until flushed, still counted by the
+        // arenas they came from (often another shard's): flush, then read.
+        // SAFETY: thread.tcache.flush is a void control: no old or new value pointers.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"thread.tcache.flush".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+        self.refreshed_at = shard::clock::ticks();
+        let _ = epoch::advance();
+        self.base = self.arena_bytes();
+        self.base_allocated = self.thread.allocated();
+        self.base_deallocated = self.thread.deallocated();
     }
 }
 
@@ -79,16 +166,42 @@ mod tests {
     #[test]
     fn counters_move_with_allocations() {
         let me = ThreadMemory::current();
-        let before = me.net();
+        let before = me.allocated();
         let block = vec![7u8; 1 << 20];
-        assert!(
-            me.net() >= before + (1 << 20) - 4096,
-            "{} {}",
-            me.net(),
-            before
-        );
+        assert!(me.allocated() - before >= 1 << 20);
         drop(block);
         assert!(allocated() > 0);
         assert!(resident() > 0);
+    }
+
+    #[test]
+    fn arena_meter_follows_this_threads_data() {
+        use shard::evict::MemoryMeter;
+        std::thread::spawn(|| {
+            let keyspace = shard::keyspace::Keyspace::new();
+            let mut meter = ArenaMeter::bind_current_thread().expect("own arena");
+            let before = meter.used(&keyspace);
+            let blocks: Vec<Vec<u8>> = (0..1000).map(|_| vec![1u8; 1000]).collect();
+            let grown = meter.used(&keyspace);
+            assert!(grown >= before + 1_000_000, "{before} -> {grown}");
+            meter.refresh();
+            let exact = meter.used(&keyspace);
+            assert!(
+                exact >= before + 1_000_000,
+                "{before} -> {exact} after refresh"
+            );
+            // Freed on another thread: the arena still sees it go.
+            std::thread::spawn(move || drop(blocks))
+                .join()
+                .expect("freeing thread");
+            meter.refresh();
+            let after = meter.used(&keyspace);
+            assert!(
+                after < exact - 900_000,
+                "{exact} -> {after} after a remote free"
+            );
+        })
+        .join()
+        .expect("metered thread");
     }
 }

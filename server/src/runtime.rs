@@ -5,7 +5,6 @@
 use crate::board::{Board, Published};
 use crate::conn::{BlockedAt, Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
 use crate::locks::{LockSet, LockTable};
-use crate::memory::ThreadMemory;
 use crate::mesh::Endpoint;
 use crate::message::{
     ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
@@ -15,6 +14,7 @@ use crate::tx::{self, KillFilter, Plan, Step};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use protocol::{ArgSpan, Parsed, Reply};
 use shard::command::{flags, Coordinator, Merge, Routing};
+use shard::evict::{Room, OOM_ERROR};
 use shard::families::connection::validate_client_list_args;
 use shard::families::server::monitor_line;
 use shard::families::server::InfoData;
@@ -168,7 +168,6 @@ pub struct Runtime {
     monitor_feed: Vec<u8>,
     /// Where this shard publishes its figures for the metrics endpoint.
     board: Board,
-    thread_memory: ThreadMemory,
     loglevel: shard::settings::LogLevel,
 }
 
@@ -227,7 +226,6 @@ impl Runtime {
             monitors: Vec::new(),
             monitor_feed: Vec::new(),
             board,
-            thread_memory: ThreadMemory::current(),
             loglevel,
         })
     }
@@ -421,6 +419,12 @@ impl Runtime {
 
     fn on_tick(&mut self) {
         self.shard.sample_ops();
+        self.shard.memory.refresh();
+        if self.shard.settings.maxmemory != 0 {
+            // Evict here too, so a shard over its share shrinks even while idle (after
+            // CONFIG SET maxmemory lowered it).
+            self.shard.make_room();
+        }
         self.ticks += 1;
         if !self.stalled.is_empty() && !self.shard.expiry_paused() {
             // A CLIENT PAUSE ended (or was lifted): the clients it held go on.
@@ -1045,6 +1049,18 @@ impl Runtime {
                 }
             }
             Some((plan, shards)) => {
+                if self.shard.settings.maxmemory != 0
+                    && spec.has(flags::DENYOOM)
+                    && self.shard.make_room() == Room::Full
+                {
+                    // The coordinator answers for the whole command (its shard's memory
+                    // stands for the others'; each evicts on its own ticks).
+                    let out = replies.local();
+                    let start = out.len();
+                    Reply::new(out, client.resp3).error(OOM_ERROR.as_bytes());
+                    self.shard.record_rejected(Some(spec), &out[start..]);
+                    return true;
+                }
                 let lock = !matches!(
                     spec.routing,
                     Routing::Fanout(_)
@@ -2076,7 +2092,7 @@ impl Runtime {
             .filter(|b| !matches!(b.origin, BlockedOrigin::Watcher { .. }))
             .count();
         data.stats.blocked_clients = (parked + self.watching.len()) as u64;
-        data.used_memory = self.thread_memory.net();
+        data.used_memory = self.shard.memory.used(&self.shard.keyspace);
         data
     }
 

@@ -218,6 +218,21 @@ pub struct Keyspace {
     hasher: ahash::RandomState,
     /// Keys removed because their time ran out (lazily or by the active cycle).
     pub expired_keys: u64,
+    /// What `Entry::access` records (follows maxmemory-policy).
+    pub tracking: AccessTracking,
+    /// For the LFU counter's probabilistic increments.
+    rng: u64,
+}
+
+/// What each key's `Entry::access` records, as Redis's `robj.lru` does: the time of the
+/// last access (LRU policies and no policy), or a logarithmic access counter with the minute
+/// it was last decremented (LFU policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessTracking {
+    /// Milliseconds of the last access, wrapping (idle times up to 49 days are exact).
+    Lru,
+    /// Minutes (24 bits) and counter (8 bits); see [`lfu_touched`].
+    Lfu { log_factor: u32, decay_minutes: u32 },
 }
 
 impl Default for Keyspace {
@@ -232,6 +247,8 @@ impl Keyspace {
             dbs: (0..DB_COUNT).map(|_| Db::default()).collect(),
             hasher: ahash::RandomState::new(),
             expired_keys: 0,
+            tracking: AccessTracking::Lru,
+            rng: 0x2545_F491_4F6C_DD1D,
         }
     }
 
@@ -271,7 +288,24 @@ impl Keyspace {
             return None;
         }
         let item = &mut table.items[position];
-        item.entry.access = access_stamp(now_ms);
+        item.entry.access = match self.tracking {
+            AccessTracking::Lru => access_stamp(now_ms),
+            AccessTracking::Lfu {
+                log_factor,
+                decay_minutes,
+            } => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                lfu_touched(
+                    item.entry.access,
+                    now_ms,
+                    log_factor,
+                    decay_minutes,
+                    self.rng,
+                )
+            }
+        };
         Some(&mut item.entry)
     }
 
@@ -288,7 +322,11 @@ impl Keyspace {
         mut entry: Entry,
         now_ms: u64,
     ) -> Option<Entry> {
-        entry.access = access_stamp(now_ms);
+        entry.access = match self.tracking {
+            AccessTracking::Lru => access_stamp(now_ms),
+            AccessTracking::Lfu { .. } => lfu_new(now_ms),
+        };
+        let lfu = matches!(self.tracking, AccessTracking::Lfu { .. });
         let hash = self.hash(key);
         let slot = key_slot(key) as usize;
         let volatile_new = entry.expire_at != NO_EXPIRE;
@@ -299,7 +337,14 @@ impl Keyspace {
         }
         let table = &mut db_state.slots[slot];
         let old = match table.find(hash, key) {
-            Some(position) => Some(std::mem::replace(&mut table.items[position].entry, entry)),
+            Some(position) => {
+                let slot_entry = &mut table.items[position].entry;
+                if lfu {
+                    // An overwritten key keeps its access frequency, as in Redis.
+                    entry.access = slot_entry.access;
+                }
+                Some(std::mem::replace(slot_entry, entry))
+            }
             None => {
                 table.push(
                     hash,
@@ -446,16 +491,113 @@ impl Keyspace {
         self.dbs.swap(a, b);
     }
 
+    /// A key of `db` among `slots`, picked at random (for eviction sampling): a random
+    /// slot, the first non-empty one from there, a random key in it. Keys in small slots
+    /// are a little likelier to be picked, which sampling tolerates. `volatile_only` picks
+    /// among keys with an expiry.
+    pub fn random_key(
+        &self,
+        db: usize,
+        slots: std::ops::Range<usize>,
+        random: u64,
+        volatile_only: bool,
+    ) -> Option<(&[u8], &Entry)> {
+        let db_state = &self.dbs[db];
+        let wanted = if volatile_only {
+            db_state.volatile
+        } else {
+            db_state.keys
+        };
+        if wanted == 0 || slots.is_empty() || db_state.slots.is_empty() {
+            return None;
+        }
+        let span = slots.len();
+        let start = (random % span as u64) as usize;
+        for step in 0..span {
+            let slot = slots.start + (start + step) % span;
+            let table = &db_state.slots[slot];
+            let count = if volatile_only {
+                table.volatile as usize
+            } else {
+                table.items.len()
+            };
+            if count == 0 {
+                continue;
+            }
+            let pick = ((random >> 20) % table.items.len() as u64) as usize;
+            let len = table.items.len();
+            // Volatile keys: the first with an expiry from the random position on.
+            for i in 0..len {
+                let item = &table.items[(pick + i) % len];
+                if !volatile_only || item.entry.expire_at != NO_EXPIRE {
+                    return Some((&item.key, &item.entry));
+                }
+            }
+        }
+        None
+    }
+
     /// Total keys in all databases of this shard.
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(|db| db.keys).sum()
     }
 }
 
-/// The LRU clock value stored in `Entry::access`: seconds, wrapping.
+/// The LRU clock value stored in `Entry::access`: milliseconds, wrapping.
 #[inline]
 pub fn access_stamp(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
+    now_ms as u32
+}
+
+/// Milliseconds since an LRU-tracked entry was last accessed.
+#[inline]
+pub fn idle_ms(entry: &Entry, now_ms: u64) -> u64 {
+    access_stamp(now_ms).wrapping_sub(entry.access) as u64
+}
+
+/// A new key's LFU state: counter 5 (Redis's LFU_INIT_VAL, so a new key isn't evicted
+/// before it had a chance to be read), stamped with the current minute.
+const LFU_INIT: u32 = 5;
+
+fn lfu_minutes(now_ms: u64) -> u32 {
+    ((now_ms / 60_000) & 0xFF_FFFF) as u32
+}
+
+pub fn lfu_new(now_ms: u64) -> u32 {
+    (lfu_minutes(now_ms) << 8) | LFU_INIT
+}
+
+/// The LFU counter after decay: one less per `decay_minutes` elapsed since it was last
+/// stamped (Redis's LFUDecrAndReturn).
+pub fn lfu_counter(access: u32, now_ms: u64, decay_minutes: u32) -> u32 {
+    let counter = access & 0xFF;
+    if decay_minutes == 0 {
+        return counter;
+    }
+    let elapsed = lfu_minutes(now_ms).wrapping_sub(access >> 8) & 0xFF_FFFF;
+    counter.saturating_sub(elapsed / decay_minutes)
+}
+
+/// The LFU state after one access: decay, then a logarithmic increment — the likelier the
+/// smaller the counter (probability 1 / ((counter - 5) * log_factor + 1)), so 255 means
+/// about a million accesses at the default factor 10 (Redis's LFULogIncr).
+pub fn lfu_touched(
+    access: u32,
+    now_ms: u64,
+    log_factor: u32,
+    decay_minutes: u32,
+    random: u64,
+) -> u32 {
+    let mut counter = lfu_counter(access, now_ms, decay_minutes);
+    if counter < 255 {
+        let base = counter.saturating_sub(LFU_INIT) as f64;
+        let p = 1.0 / (base * log_factor as f64 + 1.0);
+        let r = (random >> 11) as f64 / (1u64 << 53) as f64;
+        if r < p {
+            counter += 1;
+        }
+    }
+    (lfu_minutes(now_ms) << 8) | counter
 }
 
 /// Expired from the expiry millisecond on. (Redis waits until `now > when`; the 1 ms of

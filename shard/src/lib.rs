@@ -8,6 +8,7 @@ pub mod clock;
 pub mod command;
 pub mod ctx;
 pub mod error;
+pub mod evict;
 pub mod families;
 pub mod glob;
 pub mod keyspace;

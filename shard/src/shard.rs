@@ -85,6 +85,9 @@ pub struct Shard {
     pub error_stats: ErrorStats,
     pub slowlog: Slowlog,
     pub latency_monitor: LatencyMonitor,
+    /// Measures this shard's memory for maxmemory.
+    pub memory: Box<dyn MemoryMeter>,
+    pub eviction_pool: EvictionPool,
     rng: u64,
     expire_cursor: ExpireCursor,
     ops_samples: OpsSamples,
@@ -148,7 +151,7 @@ impl BlockingKeys {
 
 impl Shard {
     pub fn new(id: ShardId, slot_map: &'static SlotMap, settings: Settings) -> Self {
-        Shard {
+        let mut shard = Shard {
             id,
             slot_map,
             keyspace: Keyspace::new(),
@@ -163,10 +166,14 @@ impl Shard {
             error_stats: ErrorStats::default(),
             slowlog: Slowlog::new(id, slot_map.shard_count()),
             latency_monitor: LatencyMonitor::default(),
+            memory: Box::new(Unmetered),
+            eviction_pool: EvictionPool::default(),
             ops_samples: OpsSamples::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
-        }
+        };
+        shard.apply_memory_settings();
+        shard
     }
 
     /// A standalone shard owning every slot (tests, single-shard tools).
@@ -205,6 +212,14 @@ impl Shard {
         out: &mut Vec<u8>,
     ) {
         let start = out.len();
+        if self.settings.maxmemory != 0
+            && self.make_room() == Room::Full
+            && spec.has(flags::DENYOOM)
+        {
+            Reply::new(out, client.resp3).error(OOM_ERROR.as_bytes());
+            self.record_rejected(Some(spec), &out[start..]);
+            return;
+        }
         let began = crate::clock::ticks();
         self.execute(spec, client, args, out);
         if client.block.is_some() {
@@ -393,6 +408,7 @@ impl Shard {
 }
 
 use crate::client::Client;
+use crate::evict::{EvictionPool, MemoryMeter, Room, Unmetered, OOM_ERROR};
 use crate::observe::{CommandStats, ErrorStats, LatencyMonitor, Slowlog};
 
 /// The text of an error reply after its '-' (its first line).

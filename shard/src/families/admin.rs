@@ -210,6 +210,7 @@ fn config_set(shard: &mut Shard, args: &[&[u8]]) -> Result<Part, CmdError> {
     shard.settings.set_many(&pairs)?;
     let tracking = shard.settings.latency_tracking;
     shard.command_stats.set_latency_tracking(tracking);
+    shard.apply_memory_settings();
     Ok(Box::new(()))
 }
 

@@ -13,7 +13,7 @@ use crate::command::{
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::glob::GlobPattern;
-use crate::keyspace::{access_stamp, is_expired, DB_COUNT};
+use crate::keyspace::{idle_ms, is_expired, lfu_counter, AccessTracking, DB_COUNT};
 use crate::slot::{Slot, SLOT_COUNT};
 use crate::value::{Entry, StrValue, Value, NO_EXPIRE};
 use protocol::Reply;
@@ -636,15 +636,26 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     let now = ctx.now_ms();
+    let tracking = ctx.shard.keyspace.tracking;
     /// What OBJECT reports of an entry.
     enum Info {
         Encoding(&'static str),
         Number(i64),
         NoLfu,
+        Lfu,
     }
     let info = peek_live(ctx, args[2], |entry| match sub {
         "ENCODING" => Info::Encoding(entry.value.encoding()),
-        "IDLETIME" => Info::Number(access_stamp(now).wrapping_sub(entry.access) as i64),
+        "IDLETIME" => match tracking {
+            AccessTracking::Lru => Info::Number((idle_ms(entry, now) / 1000) as i64),
+            AccessTracking::Lfu { .. } => Info::Lfu,
+        },
+        "FREQ" => match tracking {
+            AccessTracking::Lfu { decay_minutes, .. } => {
+                Info::Number(lfu_counter(entry.access, now, decay_minutes) as i64)
+            }
+            AccessTracking::Lru => Info::NoLfu,
+        },
         "REFCOUNT" => Info::Number(match &entry.value {
             Value::Str(StrValue::Int(n)) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
             _ => 1,
@@ -655,6 +666,13 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         None => ctx.reply().null(),
         Some(Info::Encoding(encoding)) => ctx.reply().bulk(encoding.as_bytes()),
         Some(Info::Number(n)) => ctx.reply().integer(n),
+        Some(Info::Lfu) => {
+            return Err(CmdError::msg(
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note \
+                 that when switching between policies at runtime LRU and LFU data will take \
+                 some time to adjust.",
+            ))
+        }
         Some(Info::NoLfu) => {
             return Err(CmdError::msg(
                 "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \

@@ -912,6 +912,7 @@ impl Runtime {
                 return true;
             }
         }
+        client.last_command = spec.name;
         if self.shard.pause.is_some() && self.shard.paused(spec) {
             // CLIENT PAUSE: the command waits (the tick retries it once the pause ends).
             return false;
@@ -2042,9 +2043,10 @@ impl Runtime {
             ShardOp::Info => OpResult::Info(Box::new(self.info_data())),
             ShardOp::ClientList => {
                 let mut text = String::new();
-                for conn in self.conns.iter().flatten() {
+                for conn in self.conns.iter_mut().flatten() {
                     let pending_in = conn.rbuf.len() - conn.read_pos;
                     let pending_out = conn.replies.queued_bytes();
+                    conn.client.blocked = conn.blocked_at.is_some();
                     text.push_str(&conn.client.info_line(now, pending_in, pending_out));
                 }
                 OpResult::Text(text)

@@ -20,6 +20,8 @@ pub struct Client {
     pub authenticated: bool,
     /// MONITOR was called: the connection receives every command the server runs.
     pub monitor: bool,
+    /// Waiting in a blocking command (set by the server for CLIENT LIST).
+    pub blocked: bool,
     /// Set by QUIT (and protocol errors): close once the pending replies are written.
     pub close_after_reply: bool,
     /// Set by a blocking command that found nothing to serve: the server parks the client
@@ -56,6 +58,16 @@ impl Client {
         }
     }
 
+    /// CLIENT LIST's `flags=`: O monitor, b blocked, N none (Redis's letters).
+    fn flags(&self) -> &'static str {
+        match (self.monitor, self.blocked) {
+            (true, true) => "Ob",
+            (true, false) => "O",
+            (false, true) => "b",
+            (false, false) => "N",
+        }
+    }
+
     /// One line of CLIENT LIST / CLIENT INFO, as Redis 7.0 formats it.
     pub fn info_line(&self, now_ms: u64, pending_input: usize, pending_output: usize) -> String {
         let age = now_ms.saturating_sub(self.created_ms) / 1000;
@@ -76,7 +88,7 @@ impl Client {
             name,
             age,
             idle,
-            if self.monitor { "O" } else { "N" },
+            self.flags(),
             self.db,
             pending_input,
             pending_output,

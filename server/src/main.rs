@@ -20,6 +20,12 @@ mod tx;
 /// glibc malloc for the many small allocations a keyspace makes.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read when it starts: return freed pages to the system from a
+/// background thread (Redis runs jemalloc the same way, jemalloc-bg-thread yes), so an
+/// idle server's RSS follows its data down instead of waiting for the next allocation.
+#[export_name = "_rjem_malloc_conf"]
+pub static JEMALLOC_OPTIONS: &[u8; 23] = b"background_thread:true\0";
 use shard::{Settings, Shard, SlotMap};
 use std::io::Write;
 use std::net::SocketAddr;

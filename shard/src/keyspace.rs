@@ -153,8 +153,10 @@ impl SlotTable {
         let SlotTable { index, items, .. } = self;
         if items.len() == items.capacity() {
             // Grow by an eighth, not double: memory tracks the key count closely (moving a
-            // slot's few dozen items now and then is cheap).
-            items.reserve_exact((items.len() / 8).max(4));
+            // slot's few dozen items now and then is cheap), up to the end of the
+            // allocator's size class, which would otherwise be allocated and left unused.
+            let wanted = items.len() + (items.len() / 8).max(4);
+            items.reserve_exact(fill_size_class::<Item>(wanted) - items.len());
         }
         let position = items.len();
         items.push(item);
@@ -172,8 +174,8 @@ impl SlotTable {
         }
         let item = self.items.swap_remove(position);
         if self.items.capacity() > 16 && self.items.len() < self.items.capacity() / 2 {
-            self.items
-                .shrink_to(self.items.len() + self.items.len() / 4);
+            let keep = fill_size_class::<Item>(self.items.len() + self.items.len() / 4);
+            self.items.shrink_to(keep);
             let items = &self.items;
             self.index
                 .shrink_to(items.len(), |i| hasher.hash_one(&*items[i].key));
@@ -543,6 +545,21 @@ impl Keyspace {
     }
 }
 
+/// How many `T` fit in the allocation jemalloc (the server's allocator, as Redis's) really
+/// makes for `count` of them: it rounds sizes up to classes, four per doubling above 128
+/// bytes, so a vector can use its class's tail instead of leaving it empty.
+fn fill_size_class<T>(count: usize) -> usize {
+    let size = std::mem::size_of::<T>().max(1);
+    let bytes = count * size;
+    let class = if bytes <= 128 {
+        bytes.next_multiple_of(16)
+    } else {
+        let spacing = 1usize << ((usize::BITS - 1 - (bytes - 1).leading_zeros()) - 2);
+        bytes.next_multiple_of(spacing)
+    };
+    (class / size).max(count)
+}
+
 /// The LRU clock value stored in `Entry::access`: milliseconds, wrapping.
 #[inline]
 pub fn access_stamp(now_ms: u64) -> u32 {
@@ -610,6 +627,17 @@ pub fn is_expired(entry: &Entry, now_ms: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vectors_fill_their_size_class() {
+        // 64-byte items: 45 would take 2880 bytes, in jemalloc's 3072 class: 48 fit.
+        assert_eq!(fill_size_class::<[u8; 64]>(45), 48);
+        assert_eq!(fill_size_class::<[u8; 64]>(63), 64);
+        assert_eq!(fill_size_class::<[u8; 64]>(64), 64);
+        assert_eq!(fill_size_class::<[u8; 64]>(1), 1);
+        // 6.4 MB: classes are 1 MiB apart there.
+        assert_eq!(fill_size_class::<[u8; 64]>(100_000), 114_688);
+    }
     use crate::value::{StrValue, Value};
 
     fn entry(v: &[u8]) -> Entry {

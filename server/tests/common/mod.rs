@@ -663,6 +663,8 @@ pub struct Server {
     pub port: u16,
     pub target: Target,
     pub shards: usize,
+    /// The `/metrics` port, when the server was started with the endpoint on.
+    pub metrics_port: Option<u16>,
     exited: Option<ExitStatus>,
 }
 
@@ -721,7 +723,7 @@ impl Server {
         assert!(status.success(), "kill -s {sig} {} failed", self.pid());
     }
 
-    /// Bounded wait until PING answers PONG.
+    /// Bounded wait until PING answers PONG (or NOAUTH, when a password is required).
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -729,7 +731,8 @@ impl Server {
                 c.set_read_timeout(Duration::from_secs(2));
                 c.send(&["PING"]);
                 if let Ok(r) = c.try_read_reply() {
-                    if r == pong() {
+                    // NOAUTH: up, and started with requirepass.
+                    if r == pong() || matches!(&r, Reply::Error(e) if e.starts_with("NOAUTH")) {
                         return;
                     }
                 }
@@ -784,6 +787,7 @@ pub fn start_redis_with(extra: &[&str]) -> Server {
             port,
             target: Target::Redis,
             shards: 1,
+            metrics_port: None,
             exited: None,
         };
         // A port collision makes redis-server exit immediately; retry then.
@@ -813,14 +817,93 @@ pub fn start_shardis(shards: usize) -> Server {
     start_shardis_binary(shards)
 }
 
+/// Start Shardis with `shards` shards and extra command-line arguments, which come after the
+/// harness's defaults (`--port 0 --shards N --bind 127.0.0.1 --metrics-port 0`). The binary
+/// refuses a repeated named flag, so a default that `extra` gives too (as `--name value` or
+/// `--name=value`) is left out rather than repeated. `server.metrics_port` is set when `extra`
+/// turns the endpoint on with `--metrics-port` (not when only a `--config` file does; the
+/// default `--metrics-port 0` overrides the file anyway). With `SHARDIS_TEST_TARGET=redis` the
+/// extra arguments go to redis-server.
+pub fn start_shardis_with(shards: usize, extra: &[&str]) -> Server {
+    if target_is_redis() {
+        let mut s = start_redis_with(extra);
+        s.shards = shards;
+        return s;
+    }
+    try_start_shardis_binary(shards, extra).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Start Shardis (never redis-server: the endpoint is Shardis's own) with its Prometheus
+/// endpoint on a free port of 127.0.0.1; `server.metrics_port` holds it. The port is picked
+/// by binding port 0 and letting it go, so another process may take it before the server
+/// binds it: the server then exits at start-up, and this tries again with another port
+/// (5 attempts).
+pub fn start_shardis_with_metrics(shards: usize, extra: &[&str]) -> Server {
+    assert!(
+        !target_is_redis(),
+        "start_shardis_with_metrics: /metrics is Shardis-only; skip this test for redis"
+    );
+    let mut last_err = String::new();
+    for _attempt in 0..5 {
+        let port = free_port().to_string();
+        let mut args: Vec<&str> = vec!["--metrics-port", &port, "--metrics-bind", "127.0.0.1"];
+        args.extend_from_slice(extra);
+        match try_start_shardis_binary(shards, &args) {
+            Ok(s) => {
+                assert_eq!(
+                    s.metrics_port.map(|p| p.to_string()),
+                    Some(port.clone()),
+                    "the metrics line names another port than --metrics-port"
+                );
+                return s;
+            }
+            Err(e) => last_err = e,
+        }
+    }
+    panic!("could not start shardis with a metrics endpoint in 5 attempts: {last_err}");
+}
+
+/// Is `flag` (`--name`) among `args`, as `--name value` or `--name=value`?
+fn has_flag(args: &[&str], flag: &str) -> bool {
+    args.iter()
+        .any(|a| *a == flag || a.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+}
+
 fn start_shardis_binary(shards: usize) -> Server {
+    try_start_shardis_binary(shards, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Start the binary; `Err` when it exits (or closes stdout) before printing its listening
+/// line (and, with a non-zero `--metrics-port` in `extra`, its metrics line).
+fn try_start_shardis_binary(shards: usize, extra: &[&str]) -> Result<Server, String> {
     let bin = env!("CARGO_BIN_EXE_shardis");
-    let mut child = Command::new(bin)
-        .args(["--port", "0"])
-        .args(["--shards", &shards.to_string()])
-        .args(["--bind", "127.0.0.1"])
+    let shards_arg = shards.to_string();
+    let defaults: [(&str, &str); 4] = [
+        ("--port", "0"),
+        ("--shards", &shards_arg),
+        ("--bind", "127.0.0.1"),
         // Many servers run at once: none of them serves /metrics on the shared default port.
-        .args(["--metrics-port", "0"])
+        ("--metrics-port", "0"),
+    ];
+    let mut args: Vec<&str> = Vec::new();
+    for (flag, value) in defaults {
+        if !has_flag(extra, flag) {
+            args.push(flag);
+            args.push(value);
+        }
+    }
+    args.extend_from_slice(extra);
+    // The metrics line follows the listening line when the endpoint is on.
+    let metrics_on = extra.iter().enumerate().any(|(i, a)| {
+        let value = if *a == "--metrics-port" {
+            extra.get(i + 1).copied()
+        } else {
+            a.strip_prefix("--metrics-port=")
+        };
+        value.is_some_and(|v| v.trim() != "0")
+    });
+    let mut child = Command::new(bin)
+        .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -854,6 +937,7 @@ fn start_shardis_binary(shards: usize) -> Server {
         port: 0,
         target: Target::Shardis,
         shards,
+        metrics_port: None,
         exited: None,
     };
     let deadline = Instant::now() + START_TIMEOUT;
@@ -867,23 +951,52 @@ fn start_shardis_binary(shards: usize) -> Server {
             Ok(line) => {
                 if let Some(port) = parse_listening_line(&line) {
                     server.port = port;
+                    // The shard count the server runs with (`extra` may set its own).
+                    if let Some(n) = line
+                        .split("shards=")
+                        .nth(1)
+                        .and_then(|n| n.trim().parse().ok())
+                    {
+                        server.shards = n;
+                    }
+                    if !metrics_on {
+                        drop(rx);
+                        server.wait_ready();
+                        return Ok(server);
+                    }
+                } else if let Some(port) = parse_metrics_line(&line) {
+                    server.metrics_port = Some(port);
+                }
+                if server.port != 0 && server.metrics_port.is_some() {
                     drop(rx);
                     server.wait_ready();
-                    return server;
+                    return Ok(server);
                 }
                 seen.push(line);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = server.wait_exit(Duration::from_secs(2));
-                panic!(
-                    "shardis closed stdout before printing `shardis listening on ...` \
-                     (exit status {status:?}); stdout: {seen:?}"
-                );
+                return Err(format!(
+                    "shardis closed stdout before printing `shardis listening on ...`{} \
+                     (exit status {status:?}); args {args:?}; stdout: {seen:?}",
+                    if metrics_on {
+                        " and `shardis metrics on ...`"
+                    } else {
+                        ""
+                    }
+                ));
             }
         }
     }
     panic!("shardis printed too many lines without the listening line: {seen:?}");
+}
+
+/// Parse `shardis metrics on http://127.0.0.1:PORT/metrics`.
+pub fn parse_metrics_line(line: &str) -> Option<u16> {
+    let rest = line.split("shardis metrics on http://").nth(1)?;
+    let host_port = rest.split('/').next()?;
+    host_port.rsplit(':').next()?.parse().ok()
 }
 
 /// Parse `shardis listening on 127.0.0.1:PORT shards=N`.
@@ -947,5 +1060,149 @@ pub fn wait_until(timeout: Duration, step: Duration, mut f: impl FnMut() -> bool
             return false;
         }
         thread::sleep(step);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP and temporary directories (for /metrics, Prometheus and config files)
+// ---------------------------------------------------------------------------
+
+/// One HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status code, e.g. 200.
+    pub status: u16,
+    /// The status line, e.g. `HTTP/1.1 200 OK`.
+    pub status_line: String,
+    /// Header names lower-cased, values trimmed, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` on 127.0.0.1:port with HTTP/1.1 and `Connection: close`: the whole response,
+/// read up to its Content-Length (or to EOF without one), every step within `IO_TIMEOUT`.
+pub fn http_get(port: u16, path: &str) -> io::Result<HttpResponse> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let mut head_end = None;
+    let mut content_length = None;
+    loop {
+        if head_end.is_none() {
+            if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                head_end = Some(p + 4);
+                let head = String::from_utf8_lossy(&raw[..p]).into_owned();
+                content_length = head.lines().skip(1).find_map(|l| {
+                    let (n, v) = l.split_once(':')?;
+                    n.trim()
+                        .eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                });
+            }
+        }
+        if let (Some(h), Some(n)) = (head_end, content_length) {
+            if raw.len() >= h + n {
+                raw.truncate(h + n);
+                break;
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no complete HTTP response from port {port} within {IO_TIMEOUT:?}"),
+            ));
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(e) => return Err(e),
+        }
+    }
+    let h = head_end.ok_or_else(|| {
+        bad(format!(
+            "no HTTP head in {:?}",
+            Bytes(raw.iter().take(256).copied().collect())
+        ))
+    })?;
+    let head = String::from_utf8_lossy(&raw[..h - 4]).into_owned();
+    let mut lines = head.lines();
+    let status_line = lines.next().unwrap_or_default().to_string();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
+    let headers = lines
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            Some((n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect();
+    if let Some(n) = content_length {
+        if raw.len() < h + n {
+            return Err(bad(format!(
+                "body cut short: {} of {n} bytes",
+                raw.len() - h
+            )));
+        }
+    }
+    Ok(HttpResponse {
+        status,
+        status_line,
+        headers,
+        body: String::from_utf8_lossy(&raw[h..]).into_owned(),
+    })
+}
+
+/// A fresh directory under the system temp dir, removed with its contents on drop.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "shardis-test-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    /// `self.path` joined with `name`.
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }

@@ -30,6 +30,7 @@ use shard::{Settings, Shard, SlotMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 fn main() {
     let flags = config::Flags::from_env();
@@ -75,10 +76,13 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
     let mesh = endpoints[0].mesh.clone();
     let cpus = allowed_cpus();
     let started_ms = runtime::now_ms();
+    // One numbering for every shard's slow log (SLOWLOG GET shows them merged).
+    let slowlog_ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut threads = Vec::with_capacity(shards);
     for (id, (endpoint, listener)) in endpoints.into_iter().zip(listeners).enumerate() {
         let settings = settings.clone();
         let board = board.clone();
+        let slowlog_ids = slowlog_ids.clone();
         let cpu = (settings.cpu_pinning && !cpus.is_empty()).then(|| cpus[id % cpus.len()]);
         let thread = std::thread::Builder::new()
             .name(format!("shard-{id}"))
@@ -90,6 +94,7 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
                 let meter = memory::ArenaMeter::bind_current_thread();
                 let mut shard = Shard::new(id, slot_map, settings);
                 shard.started_ms = started_ms;
+                shard.slowlog.share_ids(slowlog_ids);
                 match meter {
                     Some(meter) => shard.memory = Box::new(meter),
                     None => log::warn!("shard {id}: no allocator arena, maxmemory is not enforced"),

@@ -26,6 +26,11 @@ pub struct PackedCommands {
     bytes: Vec<u8>,
     arg_ends: Vec<u32>,
     commands: Vec<PackedCommand>,
+    /// `bytes[..client_end]` is the sending client's address then its name (its end at
+    /// `client_addr_end`): the owner shard's slow log names the client without a string
+    /// allocated per command.
+    client_addr_end: u32,
+    client_end: u32,
 }
 
 #[derive(Debug)]
@@ -39,6 +44,28 @@ pub struct PackedCommand {
 }
 
 impl PackedCommands {
+    /// An empty batch of one client's commands.
+    pub fn for_client(addr: &str, name: Option<&[u8]>) -> Self {
+        let mut bytes = Vec::with_capacity(256);
+        bytes.extend_from_slice(addr.as_bytes());
+        let client_addr_end = bytes.len() as u32;
+        bytes.extend_from_slice(name.unwrap_or_default());
+        let client_end = bytes.len() as u32;
+        PackedCommands {
+            bytes,
+            client_addr_end,
+            client_end,
+            ..PackedCommands::default()
+        }
+    }
+
+    /// The sending client's address and name (empty when sent by a transaction).
+    pub fn client(&self) -> (&str, &[u8]) {
+        let addr = &self.bytes[..self.client_addr_end as usize];
+        let name = &self.bytes[self.client_addr_end as usize..self.client_end as usize];
+        (std::str::from_utf8(addr).unwrap_or_default(), name)
+    }
+
     pub fn push(
         &mut self,
         spec: &'static CommandSpec,
@@ -64,7 +91,7 @@ impl PackedCommands {
     pub fn for_each(&self, mut f: impl FnMut(&PackedCommand, &[&[u8]])) {
         let mut args: smallvec::SmallVec<[&[u8]; 8]> = smallvec::SmallVec::new();
         let mut arg_start = 0usize;
-        let mut byte_start = 0usize;
+        let mut byte_start = self.client_end as usize;
         for command in &self.commands {
             args.clear();
             for &end in &self.arg_ends[arg_start..command.args_end as usize] {

@@ -924,13 +924,13 @@ impl Runtime {
             let unix_us = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_micros() as u64);
-            monitor_line(
-                &mut self.monitor_feed,
-                unix_us,
-                client.db,
-                &client.addr,
-                args,
-            );
+            // Redis feeds monitors once a command ran, so SELECT shows the database it
+            // selected; every other command runs in the client's current one.
+            let db = match (spec.name, args.get(1).and_then(|a| protocol::parse_i64(a))) {
+                ("select", Some(db)) if (0..16).contains(&db) => db as usize,
+                _ => client.db,
+            };
+            monitor_line(&mut self.monitor_feed, unix_us, db, &client.addr, args);
         }
         let shards = self.shard.slot_map.shard_count();
         let me = self.me();
@@ -1269,7 +1269,7 @@ impl Runtime {
         self.shard.stats.forwarded_commands += 1;
         client.last_command = spec.name;
         self.forwards[owner]
-            .get_or_insert_with(PackedCommands::default)
+            .get_or_insert_with(|| PackedCommands::for_client(&client.addr, client.name.as_deref()))
             .push(spec, client.db, client.resp3, seq, args);
         if spec.has(shard::command::flags::BLOCKING) {
             // It may block on its owner: like a blocked Redis client, run nothing else
@@ -1825,11 +1825,18 @@ impl Runtime {
         let mut replies = PackedReplies::default();
         let mut parked = Vec::new();
         let shard = &mut self.shard;
+        let sender = commands.client();
         commands.for_each(|command, args| {
             let mut client = Client::detached(command.db as usize, command.resp3);
             if origin.is_some() {
                 // A client's command forwarded here: accounted for where it runs.
-                shard.call(command.spec, &mut client, args, &mut replies.bytes);
+                shard.call_for(
+                    command.spec,
+                    &mut client,
+                    Some(sender),
+                    args,
+                    &mut replies.bytes,
+                );
             } else {
                 shard.execute(command.spec, &mut client, args, &mut replies.bytes);
             }

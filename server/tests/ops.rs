@@ -1155,8 +1155,6 @@ fn slowlog_records_args_trims_and_resets_3_shards() {
 }
 
 #[test]
-#[ignore = "server bug: slowlog-max-len bounds each shard's log, not the merged one: \
-            SLOWLOG LEN reaches shards x max-len"]
 fn slowlog_max_len_bounds_the_merged_log() {
     let s = start_shardis(3);
     let mut c = s.connect();
@@ -1230,8 +1228,6 @@ fn slowlog_shows_entries_of_every_shard() {
 }
 
 #[test]
-#[ignore = "server bug: with several shards SLOWLOG GET orders entries by per-shard ids, \
-            not newest first, and ids repeat across shards"]
 fn slowlog_merged_newest_first_with_unique_ids() {
     let shards = 3;
     let s = start_shardis(shards);
@@ -1259,8 +1255,6 @@ fn slowlog_merged_newest_first_with_unique_ids() {
 }
 
 #[test]
-#[ignore = "server bug: SLOWLOG entries of commands run on another shard than the client's \
-            connection have an empty client address (and name)"]
 fn slowlog_client_addr_on_every_shard() {
     let shards = 3;
     let s = start_shardis(shards);
@@ -1930,8 +1924,6 @@ fn client_unpause_ends_a_write_pause_early() {
 }
 
 #[test]
-#[ignore = "server bug: CLIENT PAUSE with a bad mode answers `ERR syntax error` where Redis \
-            answers `ERR CLIENT PAUSE mode must be WRITE or ALL`"]
 fn client_pause_bad_mode_error_matches_redis() {
     let s = start_shardis(1);
     let mut c = s.connect();
@@ -2067,8 +2059,6 @@ fn monitor_case(shards: usize) {
 }
 
 #[test]
-#[ignore = "server bug: MONITOR shows SELECT N with the database before the switch; Redis \
-            feeds monitors after the command ran, so it shows [N ...]"]
 fn monitor_select_line_shows_the_new_db() {
     let s = start_shardis(1);
     let mut mon = s.connect();

@@ -518,20 +518,30 @@ pub struct SlowlogEntry {
 #[derive(Debug, Clone)]
 pub struct Slowlog {
     entries: VecDeque<SlowlogEntry>,
-    next_id: u64,
-    /// Ids step by the shard count so that ids are unique across shards.
-    id_step: u64,
+    /// Where ids come from: shared by every shard of a server (see [`Slowlog::share_ids`]),
+    /// so ids are unique and increase in the order entries were logged, as Redis's do.
+    /// Taken only when an entry is logged (a slow command), never per command.
+    ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for Slowlog {
+    fn default() -> Self {
+        Slowlog::new()
+    }
 }
 
 impl Slowlog {
-    /// Shard `shard_id` of `shard_count` numbers its entries shard_id, shard_id +
-    /// shard_count, ... (one shard: 0, 1, 2, ... as Redis).
-    pub fn new(shard_id: usize, shard_count: usize) -> Self {
+    /// A log numbering its entries 0, 1, 2, ... on its own.
+    pub fn new() -> Self {
         Slowlog {
             entries: VecDeque::new(),
-            next_id: shard_id as u64,
-            id_step: shard_count.max(1) as u64,
+            ids: Default::default(),
         }
+    }
+
+    /// Number entries from a counter shared with the other shards' logs.
+    pub fn share_ids(&mut self, ids: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.ids = ids;
     }
 
     /// Logs a command (the caller has checked slowlog-log-slower-than) and trims the log to
@@ -547,8 +557,7 @@ impl Slowlog {
         name: &str,
         max_len: usize,
     ) {
-        let id = self.next_id;
-        self.next_id += self.id_step;
+        let id = self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if max_len == 0 {
             self.entries.clear();
             return;
@@ -620,7 +629,8 @@ impl Slowlog {
 /// The shards' slow logs as one: newest first (time, then id), at most `count`.
 pub fn merge_slowlog(parts: Vec<Vec<SlowlogEntry>>, count: usize) -> Vec<SlowlogEntry> {
     let mut all: Vec<SlowlogEntry> = parts.into_iter().flatten().collect();
-    all.sort_unstable_by(|a, b| b.time_s.cmp(&a.time_s).then(b.id.cmp(&a.id)));
+    // Ids follow the order entries were logged on every shard: newest first.
+    all.sort_unstable_by_key(|e| std::cmp::Reverse(e.id));
     all.truncate(count);
     all
 }
@@ -1159,7 +1169,7 @@ mod tests {
 
     #[test]
     fn slowlog_truncation() {
-        let mut log = Slowlog::new(0, 1);
+        let mut log = Slowlog::new();
         let owned: Vec<Vec<u8>> = (0..33).map(|i| format!("a{i}").into_bytes()).collect();
         let args: Vec<&[u8]> = owned.iter().map(|a| a.as_slice()).collect();
         log.push(&args, 100, 20_000, "1.2.3.4:5", "", 128);
@@ -1187,7 +1197,7 @@ mod tests {
 
     #[test]
     fn slowlog_order_and_trim() {
-        let mut log = Slowlog::new(0, 1);
+        let mut log = Slowlog::new();
         for t in 0..5u64 {
             log.push(&[b"GET", b"k"], 1000 + t, t, "", "", 3);
         }
@@ -1207,21 +1217,23 @@ mod tests {
 
     #[test]
     fn slowlog_merge_ids() {
-        let mut a = Slowlog::new(0, 3);
-        let mut b = Slowlog::new(2, 3);
+        let ids = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (mut a, mut b) = (Slowlog::new(), Slowlog::new());
+        a.share_ids(ids.clone());
+        b.share_ids(ids);
         a.push(&[b"A"], 10, 1, "", "", 10);
-        a.push(&[b"A"], 12, 1, "", "", 10);
         b.push(&[b"B"], 11, 1, "", "", 10);
+        a.push(&[b"A"], 12, 1, "", "", 10);
         b.push(&[b"B"], 12, 1, "", "", 10);
         let merged = merge_slowlog(vec![a.newest(10), b.newest(10)], 10);
         let got: Vec<(u64, u64)> = merged.iter().map(|e| (e.time_s, e.id)).collect();
-        assert_eq!(got, vec![(12, 5), (12, 3), (11, 2), (10, 0)]);
+        assert_eq!(got, vec![(12, 3), (12, 2), (11, 1), (10, 0)]);
         assert_eq!(merge_slowlog(vec![a.newest(10), b.newest(10)], 1).len(), 1);
     }
 
     #[test]
     fn slowlog_reply_bytes() {
-        let mut log = Slowlog::new(0, 1);
+        let mut log = Slowlog::new();
         for _ in 0..7 {
             log.push(&[b"X"], 1, 1, "", "", 0);
         }

@@ -164,7 +164,7 @@ impl Shard {
             pause: None,
             command_stats: CommandStats::new(),
             error_stats: ErrorStats::default(),
-            slowlog: Slowlog::new(id, slot_map.shard_count()),
+            slowlog: Slowlog::new(),
             latency_monitor: LatencyMonitor::default(),
             memory: Box::new(Unmetered),
             eviction_pool: EvictionPool::default(),
@@ -211,6 +211,19 @@ impl Shard {
         args: &[&[u8]],
         out: &mut Vec<u8>,
     ) {
+        self.call_for(spec, client, None, args, out);
+    }
+
+    /// [`Shard::call`] for a command another shard's client sent (`sender`: its address
+    /// and name, for the slow log).
+    pub fn call_for(
+        &mut self,
+        spec: &'static CommandSpec,
+        client: &mut Client,
+        sender: Option<(&str, &[u8])>,
+        args: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) {
         let start = out.len();
         if self.settings.maxmemory != 0
             && self.make_room() == Room::Full
@@ -227,8 +240,11 @@ impl Shard {
             return;
         }
         let elapsed_ns = crate::clock::elapsed_ns(began);
-        let name = client.name.as_deref();
-        self.record_call(spec, &client.addr, name, args, elapsed_ns, &out[start..]);
+        let (addr, name) = match sender {
+            Some((addr, name)) => (addr, (!name.is_empty()).then_some(name)),
+            None => (client.addr.as_str(), client.name.as_deref()),
+        };
+        self.record_call(spec, addr, name, args, elapsed_ns, &out[start..]);
     }
 
     /// Account for one command that ran (`reply` is its reply, to tell a failure).

@@ -8,7 +8,9 @@ use crate::command::{fanout_handler, flags::*, CommandSpec, Fanout, KeySpec, Par
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::families::connection::{all_ok, container, help_reply};
-use crate::observe::{merge_slowlog, write_slowlog_reply, CommandStats, LatencyMonitor};
+use crate::observe::{
+    merge_slowlog, write_slowlog_reply, CommandStats, LatencyMonitor, SlowlogEntry,
+};
 use crate::shard::{Shard, Stats};
 use protocol::Reply;
 
@@ -284,13 +286,15 @@ fn config_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CmdResult {
 /// shard, newest first.
 static SLOWLOG_GET: Fanout = Fanout {
     collect: |shard, args| {
-        let count = slowlog_count(args)?;
+        let count = slowlog_count(args)?.min(shard.settings.slowlog_max_len as usize);
         let entries: Vec<_> = shard.slowlog.entries().take(count).cloned().collect();
-        Ok(Box::new(entries) as Part)
+        Ok(Box::new((entries, count)) as Part)
     },
-    finish: |args, parts, reply| {
-        let count = slowlog_count(args)?;
-        let entries = merge_slowlog(Fanout::parts(parts)?, count);
+    finish: |_args, parts, reply| {
+        // slowlog-max-len bounds the merged log: the newest of every shard's entries.
+        let parts = Fanout::parts::<(Vec<SlowlogEntry>, usize)>(parts)?;
+        let count = parts.first().map_or(0, |(_, count)| *count);
+        let entries = merge_slowlog(parts.into_iter().map(|(e, _)| e).collect(), count);
         write_slowlog_reply(reply, &entries);
         Ok(())
     },
@@ -313,9 +317,15 @@ fn slowlog_count(args: &[&[u8]]) -> Result<usize, CmdError> {
 }
 
 static SLOWLOG_LEN: Fanout = Fanout {
-    collect: |shard, _args| Ok(Box::new(shard.slowlog.len() as i64) as Part),
+    collect: |shard, _args| {
+        let max_len = shard.settings.slowlog_max_len as i64;
+        Ok(Box::new((shard.slowlog.len() as i64, max_len)) as Part)
+    },
     finish: |_args, parts, reply| {
-        reply.integer(Fanout::parts::<i64>(parts)?.iter().sum());
+        let parts = Fanout::parts::<(i64, i64)>(parts)?;
+        let max_len = parts.first().map_or(0, |(_, max)| *max);
+        let total: i64 = parts.iter().map(|(len, _)| len).sum();
+        reply.integer(total.min(max_len));
         Ok(())
     },
 };

@@ -458,7 +458,7 @@ fn client_pause(shard: &mut Shard, args: &[&[u8]]) -> Result<Part, CmdError> {
         None => false,
         Some(mode) if mode.eq_ignore_ascii_case(b"ALL") => false,
         Some(mode) if mode.eq_ignore_ascii_case(b"WRITE") => true,
-        Some(_) => return Err(CmdError::Syntax),
+        Some(_) => return Err(CmdError::msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
     };
     if args.len() > 4 {
         return Err(CmdError::Syntax);

@@ -163,6 +163,8 @@ pub struct Runtime {
     timer_spec: Box<types::Timespec>,
     cqes: Vec<(u64, i32, u32)>,
     ticks: u64,
+    /// Over maxmemory with keys still going: evict a round every turn.
+    evicting: bool,
     /// This shard's MONITOR connections, and lines for every monitor gathered this turn.
     monitors: Vec<u32>,
     monitor_feed: Vec<u8>,
@@ -223,6 +225,7 @@ impl Runtime {
             timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
             cqes: Vec::with_capacity(1024),
             ticks: 0,
+            evicting: false,
             monitors: Vec::new(),
             monitor_feed: Vec::new(),
             board,
@@ -308,6 +311,10 @@ impl Runtime {
             }
             self.cqes = cqes;
             let messages = self.drain_messages();
+            if self.evicting {
+                // One bounded round per turn, between I/O, as Redis's eviction time event.
+                self.evicting = self.shard.make_room() == Room::Evicting;
+            }
             if self.shard.blocking.has_ready() {
                 self.serve_blocked();
             }
@@ -328,6 +335,7 @@ impl Runtime {
             let overflow = self.endpoint.flush();
             // Completions need no extra turn: the wait below returns at once if more arrived.
             let busy = messages
+                || self.evicting
                 || overflow
                 || !self.local_requests.is_empty()
                 || !self.local_responses.is_empty();
@@ -422,8 +430,8 @@ impl Runtime {
         self.shard.memory.refresh();
         if self.shard.settings.maxmemory != 0 {
             // Evict here too, so a shard over its share shrinks even while idle (after
-            // CONFIG SET maxmemory lowered it).
-            self.shard.make_room();
+            // CONFIG SET maxmemory lowered it); rounds continue every loop turn until done.
+            self.evicting = self.shard.make_room() == Room::Evicting;
         }
         self.ticks += 1;
         if !self.stalled.is_empty() && !self.shard.expiry_paused() {

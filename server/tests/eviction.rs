@@ -1000,9 +1000,6 @@ fn an_idle_server_evicts_after_maxmemory_is_lowered() {
 }
 
 #[test]
-#[ignore = "server bug: an idle shard evicts for at most one 500 us round per 100 ms tick, so \
-            shrinking 30 MB to 10 MB takes ~10 s in release and ~40 s in debug builds \
-            (Redis keeps evicting from its event loop until it is under the limit)"]
 fn lowering_maxmemory_shrinks_an_idle_server_within_10_s() {
     for &shards in shard_counts() {
         let node = start(shards, &[]);
@@ -1021,9 +1018,6 @@ fn lowering_maxmemory_shrinks_an_idle_server_within_10_s() {
 }
 
 #[test]
-#[ignore = "server bug: a slot's item vector of capacity <= 16 never shrinks, so deleting or \
-            evicting small keys frees nothing; under allkeys-lru the shard then evicts every \
-            key and refuses all writes with -OOM on an empty database"]
 fn evicting_small_keys_frees_their_memory() {
     let node = start(1, &[]);
     let mut c = node.connect();

@@ -173,12 +173,15 @@ impl SlotTable {
             self.index.relocate(moved_hash, last, position);
         }
         let item = self.items.swap_remove(position);
-        if self.items.capacity() > 16 && self.items.len() < self.items.capacity() / 2 {
-            let keep = fill_size_class::<Item>(self.items.len() + self.items.len() / 4);
-            self.items.shrink_to(keep);
+        let len = self.items.len();
+        if len == 0 {
+            // An emptied slot gives all its memory back (evicting keys must free memory).
+            self.items = Vec::new();
+            self.index = Positions::default();
+        } else if self.items.capacity() > 4 && len < self.items.capacity() / 2 {
+            self.items.shrink_to(fill_size_class::<Item>(len + len / 8));
             let items = &self.items;
-            self.index
-                .shrink_to(items.len(), |i| hasher.hash_one(&*items[i].key));
+            self.index.shrink_to(len, |i| hasher.hash_one(&*items[i].key));
         }
         item
     }

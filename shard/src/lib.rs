@@ -12,6 +12,7 @@ pub mod evict;
 pub mod families;
 pub mod glob;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod long_double;
 pub mod observe;
 pub mod settings;

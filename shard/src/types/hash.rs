@@ -231,6 +231,19 @@ struct Table {
     item_heap: usize,
 }
 
+/// A table of many fields is freed by the lazyfree thread: dropping it visits every item
+/// (and frees those with strings of their own) and frees two blocks that may be huge.
+impl Drop for Table {
+    fn drop(&mut self) {
+        let bytes = self.heap_size();
+        if crate::lazyfree::worth_deferring(self.items.len(), bytes) {
+            let items = std::mem::take(&mut self.items);
+            let index = std::mem::take(&mut self.index);
+            crate::lazyfree::defer_sized((items, index), bytes);
+        }
+    }
+}
+
 impl Table {
     fn with_capacity(n: usize) -> Self {
         Table {
@@ -609,6 +622,40 @@ mod tests {
     fn sizes() {
         assert_eq!(std::mem::size_of::<HashValue>(), 16);
         assert_eq!(std::mem::size_of::<Item>(), 24);
+    }
+
+    #[test]
+    fn big_tables_are_freed_in_the_background() {
+        use crate::lazyfree::{assert_dropped_in_background, assert_dropped_inline};
+        // Pairs with allocations of their own.
+        let mut h = HashValue::new();
+        for i in 0..200_000 {
+            let field = format!("field:{i:010}");
+            let value = format!("value:{i:034}");
+            h.set(field.as_bytes(), value.as_bytes(), 512, 64);
+        }
+        assert_eq!(h.encoding(), "hashtable");
+        assert_dropped_in_background(crate::value::Value::Hash(h));
+        // Inline pairs only: two blocks, but every item is visited and the blocks are big.
+        let mut h = HashValue::new();
+        for i in 0..100_000u32 {
+            let field = itoa::Buffer::new().format(i).as_bytes().to_vec();
+            h.set(&field, b"1", 512, 64);
+        }
+        assert_dropped_in_background(h);
+        // A small table (long values) and a listpack go inline.
+        let mut h = HashValue::new();
+        for i in 0..10 {
+            h.set(format!("f{i}").as_bytes(), &[b'x'; 100], 512, 64);
+        }
+        assert_eq!(h.encoding(), "hashtable");
+        assert_dropped_inline(h);
+        let mut h = HashValue::new();
+        for i in 0..100 {
+            h.set(format!("f{i}").as_bytes(), b"v", 512, 64);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        assert_dropped_inline(h);
     }
 
     #[test]

@@ -596,6 +596,16 @@ pub struct ListValue {
     cap_bytes: usize,
 }
 
+/// A list of many chunks is freed by the lazyfree thread (one free a chunk).
+impl Drop for ListValue {
+    fn drop(&mut self) {
+        let bytes = self.heap_size();
+        if crate::lazyfree::worth_deferring(self.chunks.len(), bytes) {
+            crate::lazyfree::defer_sized(std::mem::take(&mut self.chunks), bytes);
+        }
+    }
+}
+
 impl ListValue {
     pub fn new() -> Self {
         Self::default()
@@ -1116,6 +1126,31 @@ mod tests {
 
     fn contents(l: &ListValue) -> Vec<Vec<u8>> {
         l.iter().map(|e| e.to_vec()).collect()
+    }
+
+    #[test]
+    fn big_lists_are_freed_in_the_background() {
+        use crate::lazyfree::{assert_dropped_in_background, assert_dropped_inline};
+        let mut l = ListValue::new();
+        let mut buf = Vec::new();
+        for i in 0..200_000u32 {
+            buf.clear();
+            buf.extend_from_slice(b"element:");
+            buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+            l.push_back(&buf, -2);
+        }
+        assert!(l.chunks.len() > crate::lazyfree::LAZYFREE_THRESHOLD);
+        assert_dropped_in_background(crate::value::Value::List(Box::new(l)));
+        // Few chunks but megabytes: one free would give them back to the kernel inline.
+        let mut l = ListValue::new();
+        l.push_back(&vec![b'x'; 700_000], -2);
+        l.push_back(&vec![b'y'; 700_000], -2);
+        assert_dropped_in_background(l);
+        let mut l = ListValue::new();
+        for _ in 0..1000 {
+            l.push_back(b"abc", -2);
+        }
+        assert_dropped_inline(l);
     }
 
     fn check_against(l: &ListValue, m: &Model<Vec<u8>>) {

@@ -644,6 +644,22 @@ pub struct SetValue {
     repr: Repr,
 }
 
+/// A big table is freed by the lazyfree thread: dropping it frees one block a partition,
+/// and for members that may be strings visits every slot (two frees a long string).
+impl Drop for SetValue {
+    fn drop(&mut self) {
+        let effort = match &self.repr {
+            Repr::Ints(_) => 1,
+            Repr::IntTable(t) => t.parts.len(),
+            Repr::Table(t) => t.parts.len() + t.len,
+        };
+        let bytes = self.heap_size();
+        if crate::lazyfree::worth_deferring(effort, bytes) {
+            crate::lazyfree::defer_sized(std::mem::take(&mut self.repr), bytes);
+        }
+    }
+}
+
 impl SetValue {
     pub fn new() -> Self {
         Self::default()
@@ -902,6 +918,44 @@ mod tests {
     #[test]
     fn member_is_compact() {
         assert_eq!(std::mem::size_of::<Member>(), 16);
+    }
+
+    #[test]
+    fn big_sets_are_freed_in_the_background() {
+        use crate::lazyfree::{assert_dropped_in_background, assert_dropped_inline};
+        // Long strings: two allocations a member.
+        let mut s = SetValue::new();
+        for i in 0..200_000 {
+            s.insert(format!("member:{i:09}").as_bytes(), 512);
+        }
+        assert!(matches!(s.repr, Repr::Table(_)));
+        assert_dropped_in_background(crate::value::Value::Set(Box::new(s)));
+        // Integers: no allocation a member, but hundreds of partitions.
+        let mut s = SetValue::new();
+        for i in 0..200_000u32 {
+            s.insert(itoa::Buffer::new().format(i).as_bytes(), 512);
+        }
+        assert!(matches!(s.repr, Repr::IntTable(_)));
+        assert_dropped_in_background(s);
+        // A few members, and an intset, go inline.
+        let mut s = SetValue::new();
+        for i in 0..30 {
+            s.insert(format!("member:{i:09}").as_bytes(), 512);
+        }
+        assert!(matches!(s.repr, Repr::Table(_)));
+        assert_dropped_inline(s);
+        let mut s = SetValue::new();
+        for i in 0..2000u32 {
+            s.insert(itoa::Buffer::new().format(i).as_bytes(), 512);
+        }
+        assert!(matches!(s.repr, Repr::IntTable(_)));
+        assert_dropped_inline(s);
+        let mut s = SetValue::new();
+        for i in 0..500u32 {
+            s.insert(itoa::Buffer::new().format(i).as_bytes(), 512);
+        }
+        assert_eq!(s.encoding(), "intset");
+        assert_dropped_inline(s);
     }
 
     #[test]

@@ -290,6 +290,21 @@ impl std::fmt::Debug for Big {
     }
 }
 
+/// A big sorted set is freed by the lazyfree thread: dropping it visits every arena slot
+/// (freeing long members) and frees a tree leaf per few dozen members.
+impl Drop for Big {
+    fn drop(&mut self) {
+        let bytes = std::mem::size_of::<Big>() + self.heap_size();
+        if crate::lazyfree::worth_deferring(self.slots.len(), bytes) {
+            let slots = std::mem::take(&mut self.slots);
+            let free = std::mem::take(&mut self.free);
+            let map = std::mem::take(&mut self.map);
+            let tree = std::mem::take(&mut self.tree);
+            crate::lazyfree::defer_sized((slots, free, map, tree), bytes);
+        }
+    }
+}
+
 impl Big {
     fn new() -> Self {
         Big {
@@ -693,6 +708,28 @@ impl ZSetValue {
 mod tests {
     use super::*;
     use std::collections::{BTreeSet, HashMap};
+
+    #[test]
+    fn big_sorted_sets_are_freed_in_the_background() {
+        use crate::lazyfree::{assert_dropped_in_background, assert_dropped_inline};
+        for len in [16, 40] {
+            let mut z = ZSetValue::default();
+            for i in 0..200_000u64 {
+                let member = format!("{i:0len$}");
+                let score = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64;
+                z.set(member.as_bytes(), score, ZLimits::default());
+            }
+            assert_eq!(z.encoding(), "skiplist");
+            assert_dropped_in_background(crate::value::Value::ZSet(Box::new(z)));
+        }
+        // Converted by a long member, but small: inline.
+        let mut z = ZSetValue::default();
+        for i in 0..20 {
+            z.set(format!("{i:080}").as_bytes(), i as f64, ZLimits::default());
+        }
+        assert_eq!(z.encoding(), "skiplist");
+        assert_dropped_inline(z);
+    }
 
     #[derive(Clone, Copy)]
     struct Ord64(f64);

@@ -75,6 +75,11 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
     let endpoints = mesh::build(shards)?;
     let mesh = endpoints[0].mesh.clone();
     let cpus = allowed_cpus();
+    // What the background freeing thread frees is counted by the shards' arenas once its
+    // cache goes back to them.
+    shard::lazyfree::set_idle_hook(memory::flush_thread_cache);
+    // Everything allocated so far (rings, tables) lives outside the shards for good.
+    let memory_outside_shards = memory::allocated();
     let started_ms = runtime::now_ms();
     // One numbering for every shard's slow log (SLOWLOG GET shows them merged).
     let slowlog_ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -95,6 +100,7 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
                 let mut shard = Shard::new(id, slot_map, settings);
                 shard.started_ms = started_ms;
                 shard.slowlog.share_ids(slowlog_ids);
+                shard.memory_outside_shards = memory_outside_shards;
                 match meter {
                     Some(meter) => shard.memory = Box::new(meter),
                     None => log::warn!("shard {id}: no allocator arena, maxmemory is not enforced"),

@@ -73,6 +73,21 @@ impl ThreadMemory {
     }
 }
 
+/// Hand the calling thread's cached freed blocks back to their arenas, whose statistics
+/// count them as allocated until then.
+pub fn flush_thread_cache() {
+    // SAFETY: thread.tcache.flush is a void control: no old or new value pointers.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.tcache.flush".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}
+
 /// One shard's memory, exactly: the shard thread allocates from a jemalloc arena of its
 /// own, and the arena's statistics count its live bytes wherever they are freed (a value
 /// that moved to another shard and is freed there still returns to this arena). Those
@@ -141,16 +156,7 @@ impl shard::evict::MemoryMeter for ArenaMeter {
     fn refresh(&mut self) {
         // Objects this thread freed sit in its cache until flushed, still counted by the
         // arenas they came from (often another shard's): flush, then read.
-        // SAFETY: thread.tcache.flush is a void control: no old or new value pointers.
-        unsafe {
-            tikv_jemalloc_sys::mallctl(
-                c"thread.tcache.flush".as_ptr(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                0,
-            );
-        }
+        flush_thread_cache();
         self.refreshed_at = shard::clock::ticks();
         let _ = epoch::advance();
         self.base = self.arena_bytes();

@@ -128,11 +128,26 @@ impl MaxmemoryPolicy {
 }
 
 impl Shard {
-    /// This shard's share of `maxmemory` (0 = no limit).
+    /// This shard's share of `maxmemory` (0 = no limit): what is left after the memory
+    /// outside every shard (the cross-shard rings, made at start), split evenly.
     pub fn memory_limit(&self) -> u64 {
-        self.settings
-            .maxmemory
-            .div_ceil(self.slot_map.shard_count() as u64)
+        let maxmemory = self.settings.maxmemory;
+        if maxmemory == 0 {
+            return 0;
+        }
+        let shards = self.slot_map.shard_count() as u64;
+        maxmemory
+            .saturating_sub(self.memory_outside_shards)
+            .div_ceil(shards)
+            .max(1)
+    }
+
+    /// This shard's memory as eviction sees it: values handed to the background freeing
+    /// thread count as gone (they are, as soon as it gets to them).
+    pub fn memory_used(&self) -> u64 {
+        self.memory
+            .used(&self.keyspace)
+            .saturating_sub(crate::lazyfree::pending_bytes())
     }
 
     /// Make the keyspace record what the policy needs (access time or frequency); call
@@ -152,11 +167,11 @@ impl Shard {
     /// Evict until this shard is under its share of maxmemory, as the policy allows.
     pub fn make_room(&mut self) -> Room {
         let limit = self.memory_limit();
-        if limit == 0 || self.memory.used(&self.keyspace) <= limit {
+        if limit == 0 || self.memory_used() <= limit {
             return Room::Enough;
         }
         self.memory.refresh_if_older(EXACT_READING_AGE_NS);
-        if self.memory.used(&self.keyspace) <= limit {
+        if self.memory_used() <= limit {
             return Room::Enough;
         }
         let policy = self.settings.maxmemory_policy;
@@ -177,7 +192,7 @@ impl Shard {
                 return Room::Full;
             }
             evicted += 1;
-            if self.memory.used(&self.keyspace) <= limit {
+            if self.memory_used() <= limit {
                 return Room::Enough;
             }
             if evicted.is_multiple_of(16) && crate::clock::elapsed_ns(started) > budget_ns {

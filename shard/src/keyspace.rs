@@ -181,7 +181,8 @@ impl SlotTable {
         } else if self.items.capacity() > 4 && len < self.items.capacity() / 2 {
             self.items.shrink_to(fill_size_class::<Item>(len + len / 8));
             let items = &self.items;
-            self.index.shrink_to(len, |i| hasher.hash_one(&*items[i].key));
+            self.index
+                .shrink_to(len, |i| hasher.hash_one(&*items[i].key));
         }
         item
     }

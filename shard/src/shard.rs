@@ -87,6 +87,9 @@ pub struct Shard {
     pub latency_monitor: LatencyMonitor,
     /// Measures this shard's memory for maxmemory.
     pub memory: Box<dyn MemoryMeter>,
+    /// Bytes allocated outside every shard when the server started (rings, tables),
+    /// charged against maxmemory before it is split among shards.
+    pub memory_outside_shards: u64,
     pub eviction_pool: EvictionPool,
     rng: u64,
     expire_cursor: ExpireCursor,
@@ -167,6 +170,7 @@ impl Shard {
             slowlog: Slowlog::new(),
             latency_monitor: LatencyMonitor::default(),
             memory: Box::new(Unmetered),
+            memory_outside_shards: 0,
             eviction_pool: EvictionPool::default(),
             ops_samples: OpsSamples::default(),
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),

@@ -552,7 +552,7 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                      used_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\n\
                      maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
                      mem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n\
-                     lazyfree_pending_objects:0\r\n",
+                     lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
                     data.used_memory,
                     human_bytes(data.used_memory),
                     data.used_memory_rss,
@@ -563,6 +563,8 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                     human_bytes(data.maxmemory),
                     data.maxmemory_policy,
                     ratio,
+                    crate::lazyfree::pending_objects(),
+                    crate::lazyfree::lazyfreed_objects(),
                 );
             }
             "persistence" => {

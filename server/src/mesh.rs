@@ -12,8 +12,15 @@ use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Slots per ring. Messages carry whole batches, so this bounds batches, not commands.
-const RING_CAPACITY: usize = 4096;
+/// Slots per ring. Messages carry whole batches, so this bounds batches, not commands; a
+/// full ring spills into its outbox, so capacity is about speed, never correctness. Rings
+/// number 2·N·(N−1): each shard's rings together hold about `RING_SLOTS_PER_SHARD`
+/// messages, so ring memory grows with N, not N², and stays small next to maxmemory.
+const RING_SLOTS_PER_SHARD: usize = 4096;
+
+fn ring_capacity(shards: usize) -> usize {
+    (RING_SLOTS_PER_SHARD / shards.max(1)).clamp(128, 1024)
+}
 
 /// Padded so two shards' flags never share a cache line.
 #[repr(align(128))]
@@ -204,15 +211,16 @@ pub fn build(shards: usize) -> std::io::Result<Vec<Endpoint>> {
             responses_in: (0..shards).map(|_| None).collect(),
         })
         .collect();
+    let capacity = ring_capacity(shards);
     for from in 0..shards {
         for to in 0..shards {
             if from == to {
                 continue;
             }
-            let (producer, consumer) = RingBuffer::new(RING_CAPACITY);
+            let (producer, consumer) = RingBuffer::new(capacity);
             endpoints[from].requests_out[to] = Some(Outbox::new(producer));
             endpoints[to].requests_in[from] = Some(consumer);
-            let (producer, consumer) = RingBuffer::new(RING_CAPACITY);
+            let (producer, consumer) = RingBuffer::new(capacity);
             endpoints[to].responses_out[from] = Some(Outbox::new(producer));
             endpoints[from].responses_in[to] = Some(consumer);
         }

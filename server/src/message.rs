@@ -59,6 +59,22 @@ impl PackedCommands {
         }
     }
 
+    /// Empty it for another batch of `addr`'s commands, keeping its buffers.
+    pub fn reuse_for_client(&mut self, addr: &str, name: Option<&[u8]>) {
+        self.bytes.clear();
+        self.arg_ends.clear();
+        self.commands.clear();
+        self.bytes.extend_from_slice(addr.as_bytes());
+        self.client_addr_end = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(name.unwrap_or_default());
+        self.client_end = self.bytes.len() as u32;
+    }
+
+    /// Whether it holds buffers worth giving back for reuse.
+    pub fn has_buffers(&self) -> bool {
+        self.bytes.capacity() > 0
+    }
+
     /// The sending client's address and name (empty when sent by a transaction).
     pub fn client(&self) -> (&str, &[u8]) {
         let addr = &self.bytes[..self.client_addr_end as usize];
@@ -112,6 +128,25 @@ pub struct PackedReplies {
     pub ends: Vec<(u64, u32)>,
 }
 
+impl PackedReplies {
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+}
+
+/// A connection's commands for one owner shard and, once it ran them, their replies. The
+/// batch goes there and back in one box and the client's shard keeps it for its next
+/// batch: buffers go home to the shard that allocated them instead of being freed by
+/// another (a shard thread freeing another shard's memory would reuse it for its own data
+/// through its allocator cache, charging per-shard memory, and maxmemory, to the wrong
+/// shard), no batch costs an allocation once buffers are warm, and ring slots stay small.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub commands: PackedCommands,
+    pub replies: PackedReplies,
+}
+
 /// Work a shard does for a transaction's coordinator.
 #[derive(Debug)]
 pub enum ShardOp {
@@ -160,10 +195,9 @@ pub enum OpResult {
 #[derive(Debug)]
 pub enum Request {
     /// Commands a connection forwarded to the owner of their keys, run in order.
-    Forward {
-        conn: ConnToken,
-        commands: PackedCommands,
-    },
+    /// Commands a connection forwarded to the owner of their keys, run in order; the owner
+    /// writes the replies into the same batch and sends it back.
+    Forward { conn: ConnToken, batch: Box<Batch> },
     /// Hold these keys (or the whole shard) for a transaction (granted in arrival order).
     /// `ops` run as soon as the keys are granted; their results come back with `Locked`.
     Lock {
@@ -172,7 +206,12 @@ pub enum Request {
         ops: Vec<(u32, ShardOp)>,
     },
     /// One step of a transaction (holding this shard, or lock-free for read-only gathers).
-    Op { tx: TxId, index: u32, op: ShardOp },
+    /// Boxed: ring slots are as big as the biggest message.
+    Op {
+        tx: TxId,
+        index: u32,
+        op: Box<ShardOp>,
+    },
     /// The transaction is done with this shard.
     Unlock { tx: TxId },
     /// A connection blocked here (by a forwarded BLPOP...) went away.
@@ -193,10 +232,8 @@ pub enum Request {
 
 #[derive(Debug)]
 pub enum Response {
-    Forwarded {
-        conn: ConnToken,
-        replies: PackedReplies,
-    },
+    /// A forwarded batch back from its owner, replies filled in.
+    Forwarded { conn: ConnToken, batch: Box<Batch> },
     Locked {
         tx: TxId,
         results: Vec<(u32, OpResult)>,
@@ -204,7 +241,7 @@ pub enum Response {
     OpDone {
         tx: TxId,
         index: u32,
-        result: OpResult,
+        result: Box<OpResult>,
     },
     /// A watched key got data.
     WatchFired { id: u64 },

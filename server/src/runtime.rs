@@ -7,7 +7,7 @@ use crate::conn::{BlockedAt, Conn, QUERY_BUFFER_LIMIT, READ_CHUNK};
 use crate::locks::{LockSet, LockTable};
 use crate::mesh::Endpoint;
 use crate::message::{
-    ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
+    Batch, ConnToken, OpResult, PackedCommands, PackedReplies, Request, Response, ShardOp, TxId,
 };
 use crate::recv_buffers::{self, RecvBuffers};
 use crate::tx::{self, KillFilter, Plan, Step};
@@ -137,7 +137,7 @@ pub struct Runtime {
     spans: Vec<ArgSpan>,
     scratch: Vec<u8>,
     /// Commands forwarded by the connection being processed, per target shard.
-    forwards: Vec<Option<PackedCommands>>,
+    forwards: Vec<Option<Box<Batch>>>,
     txs: HashMap<u32, TxState>,
     tx_serial: u32,
     locks: LockTable,
@@ -163,6 +163,10 @@ pub struct Runtime {
     timer_spec: Box<types::Timespec>,
     cqes: Vec<(u64, i32, u32)>,
     ticks: u64,
+    /// Per owner shard: batches back from it, for this shard's next batches to it (kept
+    /// boxed: the same box goes out again in the next message, no move of its contents).
+    #[allow(clippy::vec_box)]
+    spare_batches: Vec<Vec<Box<Batch>>>,
     /// Over maxmemory with keys still going: evict a round every turn.
     evicting: bool,
     /// This shard's MONITOR connections, and lines for every monitor gathered this turn.
@@ -225,6 +229,7 @@ impl Runtime {
             timer_spec: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
             cqes: Vec::with_capacity(1024),
             ticks: 0,
+            spare_batches: (0..shards).map(|_| Vec::new()).collect(),
             evicting: false,
             monitors: Vec::new(),
             monitor_feed: Vec::new(),
@@ -875,14 +880,9 @@ impl Runtime {
     /// Send the commands this connection forwarded, one batch per target shard.
     fn flush_forwards(&mut self, token: ConnToken) {
         for target in 0..self.forwards.len() {
-            if let Some(commands) = self.forwards[target].take() {
-                self.endpoint.send_request(
-                    target,
-                    Request::Forward {
-                        conn: token,
-                        commands,
-                    },
-                );
+            if let Some(batch) = self.forwards[target].take() {
+                self.endpoint
+                    .send_request(target, Request::Forward { conn: token, batch });
             }
         }
     }
@@ -1276,9 +1276,25 @@ impl Runtime {
         let seq = replies.reserve();
         self.shard.stats.forwarded_commands += 1;
         client.last_command = spec.name;
-        self.forwards[owner]
-            .get_or_insert_with(|| PackedCommands::for_client(&client.addr, client.name.as_deref()))
-            .push(spec, client.db, client.resp3, seq, args);
+        if self.forwards[owner].is_none() {
+            let name = client.name.as_deref();
+            self.forwards[owner] = Some(match self.spare_batches[owner].pop() {
+                Some(mut batch) => {
+                    batch.commands.reuse_for_client(&client.addr, name);
+                    batch.replies.clear();
+                    batch
+                }
+                None => Box::new(Batch {
+                    commands: PackedCommands::for_client(&client.addr, name),
+                    replies: PackedReplies::default(),
+                }),
+            });
+        }
+        if let Some(batch) = self.forwards[owner].as_mut() {
+            batch
+                .commands
+                .push(spec, client.db, client.resp3, seq, args);
+        }
         if spec.has(shard::command::flags::BLOCKING) {
             // It may block on its owner: like a blocked Redis client, run nothing else
             // until it answers.
@@ -1421,7 +1437,14 @@ impl Runtime {
         let deferred = std::mem::take(&mut state.deferred);
         let ready = state.outstanding == 0;
         for (shard, index, op) in deferred {
-            self.send_request(shard, Request::Op { tx, index, op });
+            self.send_request(
+                shard,
+                Request::Op {
+                    tx,
+                    index,
+                    op: Box::new(op),
+                },
+            );
         }
         if ready {
             let results = std::mem::take(&mut state_results(&mut self.txs, serial));
@@ -1460,7 +1483,7 @@ impl Runtime {
                         Request::Op {
                             tx,
                             index: index as u32,
-                            op,
+                            op: Box::new(op),
                         },
                     );
                 }
@@ -1645,7 +1668,7 @@ impl Runtime {
                     break;
                 };
                 any = true;
-                self.on_response(message);
+                self.on_response(from, message);
             }
         }
         for _ in 0..4096 {
@@ -1655,7 +1678,8 @@ impl Runtime {
                 self.on_request(me, request);
             } else if let Some(response) = self.local_responses.pop_front() {
                 any = true;
-                self.on_response(response);
+                let me = self.me();
+                self.on_response(me, response);
             } else {
                 break;
             }
@@ -1663,19 +1687,23 @@ impl Runtime {
         any
     }
 
-    fn on_response(&mut self, response: Response) {
+    fn on_response(&mut self, from: ShardId, response: Response) {
         match response {
-            Response::Forwarded { conn, replies } => {
+            Response::Forwarded { conn, batch } => {
+                let replies = &batch.replies;
                 let mut start = 0usize;
                 for &(seq, end) in &replies.ends {
                     let end = end as usize;
                     self.deliver(conn, seq, &replies.bytes[start..end]);
                     start = end;
                 }
+                if batch.commands.has_buffers() && self.spare_batches[from].len() < KEPT_BATCHES {
+                    self.spare_batches[from].push(batch);
+                }
             }
             Response::Locked { tx, results } => self.on_locked(tx.serial, results),
             Response::WatchFired { id } => self.on_watch_fired(id),
-            Response::OpDone { tx, index, result } => self.on_op_done(tx.serial, index, result),
+            Response::OpDone { tx, index, result } => self.on_op_done(tx.serial, index, *result),
         }
     }
 
@@ -1694,7 +1722,7 @@ impl Runtime {
             }
             Request::Op { tx, index, op } => {
                 // The transaction holds its keys here (or is a lock-free gather).
-                let result = self.execute_op(op);
+                let result = Box::new(self.execute_op(*op));
                 self.send_response(tx.origin as ShardId, Response::OpDone { tx, index, result });
             }
             Request::Unblock { conn } => {
@@ -1741,23 +1769,24 @@ impl Runtime {
                 }
             }
             Request::MonitorFeed { lines } => self.feed_local_monitors(&lines),
-            Request::Forward { conn, commands } => {
+            Request::Forward { conn, batch } => {
                 // Behind earlier parked batches, or touching a held key: wait, in order.
-                if !self.parked.is_empty() || self.touches_held_key(&commands) {
+                if !self.parked.is_empty() || self.touches_held_key(&batch.commands) {
                     self.parked
-                        .push_back((from, Request::Forward { conn, commands }));
+                        .push_back((from, Request::Forward { conn, batch }));
                     return;
                 }
-                self.run_forwarded(from, conn, &commands);
+                self.run_forwarded(from, conn, batch);
             }
         }
     }
 
-    fn run_forwarded(&mut self, from: ShardId, conn: ConnToken, commands: &PackedCommands) {
-        let replies = self.run_commands(commands, Some((from, conn)));
-        if !replies.ends.is_empty() {
-            self.send_response(from, Response::Forwarded { conn, replies });
-        }
+    fn run_forwarded(&mut self, from: ShardId, conn: ConnToken, mut batch: Box<Batch>) {
+        let Batch { commands, replies } = &mut *batch;
+        replies.clear();
+        self.run_commands(commands, Some((from, conn)), replies);
+        // Back home even with no replies (all commands blocked): the buffers are reused.
+        self.send_response(from, Response::Forwarded { conn, batch });
     }
 
     /// A transaction let go of its keys: tell the transactions now granted, then run the
@@ -1770,13 +1799,13 @@ impl Runtime {
         // Parked batches run in arrival order until one still touches a held key.
         while let Some((from, request)) = self.parked.pop_front() {
             match request {
-                Request::Forward { conn, commands } => {
-                    if self.touches_held_key(&commands) {
+                Request::Forward { conn, batch } => {
+                    if self.touches_held_key(&batch.commands) {
                         self.parked
-                            .push_front((from, Request::Forward { conn, commands }));
+                            .push_front((from, Request::Forward { conn, batch }));
                         break;
                     }
-                    self.run_forwarded(from, conn, &commands);
+                    self.run_forwarded(from, conn, batch);
                 }
                 other => self.on_request(from, other),
             }
@@ -1829,8 +1858,8 @@ impl Runtime {
         &mut self,
         commands: &PackedCommands,
         origin: Option<(ShardId, ConnToken)>,
-    ) -> PackedReplies {
-        let mut replies = PackedReplies::default();
+        replies: &mut PackedReplies,
+    ) {
         let mut parked = Vec::new();
         let shard = &mut self.shard;
         let sender = commands.client();
@@ -1879,7 +1908,6 @@ impl Runtime {
                 self.register_block(origin, spec, db as usize, resp3, &args, block);
             }
         }
-        replies
     }
 
     // ---- blocking commands ----
@@ -1947,8 +1975,11 @@ impl Runtime {
             }
             BlockedOrigin::Remote { shard, conn, seq } => {
                 let ends = vec![(seq, reply.len() as u32)];
-                let replies = PackedReplies { bytes: reply, ends };
-                self.send_response(shard, Response::Forwarded { conn, replies });
+                let batch = Box::new(Batch {
+                    commands: PackedCommands::default(),
+                    replies: PackedReplies { bytes: reply, ends },
+                });
+                self.send_response(shard, Response::Forwarded { conn, batch });
             }
         }
     }
@@ -2034,7 +2065,11 @@ impl Runtime {
     fn execute_op(&mut self, op: ShardOp) -> OpResult {
         let now = self.shard.now_ms;
         match op {
-            ShardOp::Run { commands } => OpResult::Replies(self.run_commands(&commands, None)),
+            ShardOp::Run { commands } => {
+                let mut replies = PackedReplies::default();
+                self.run_commands(&commands, None, &mut replies);
+                OpResult::Replies(replies)
+            }
             ShardOp::TakeEntry { db, key, remove } => {
                 let entry = if remove {
                     self.shard.keyspace.remove(db as usize, &key, now)
@@ -2139,6 +2174,9 @@ impl Runtime {
 
 /// The one shard owning all the given keys: `Some(None)` for no keys, `None` if several.
 type OwnerFinder<'a> = dyn Fn(&mut dyn Iterator<Item = usize>) -> Option<Option<ShardId>> + 'a;
+
+/// Forwarded batches kept per owner shard for reuse: enough for those usually in flight.
+const KEPT_BATCHES: usize = 8;
 
 /// Who waits for a blocked command's reply.
 #[derive(Debug, Clone, Copy)]

@@ -8,8 +8,7 @@
 //! keys already holds over 2 MB, so the limits here are at least 8 MB per
 //! shard and values are 1000 bytes: a few thousand keys fill a shard.
 //!
-//! The `#[ignore]`d tests show server bugs (see each reason); they pass
-//! against redis-server.
+//! Every test also passes against redis-server where it applies.
 //!
 //! `SHARDIS_TEST_TARGET=redis` runs the target-agnostic tests against
 //! redis-server (one process, the whole limit); the Shardis-only ones return
@@ -554,10 +553,6 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
 }
 
 #[test]
-#[ignore = "server bug: memory is charged to the wrong shard: with 2 shards, 16mb, noeviction \
-            and one client, when every write is refused the shards hold 15-65% different key \
-            counts and e.g. a shard with 3675 keys shows 10.8 MB (29% over its 8 MB share) \
-            while the one with 6126 keys shows 8.4 MB"]
 fn shards_fill_evenly_under_noeviction() {
     if target_is_redis() {
         eprintln!("NOTICE: shards_fill_evenly_under_noeviction: Shardis only");
@@ -1072,10 +1067,6 @@ fn evicting_small_keys_frees_their_memory() {
 }
 
 #[test]
-#[ignore = "server bug: with 3+ shards, values written through one connection are charged to \
-            the connection's shard's arena instead of the shards storing them: with 4 shards, \
-            32mb, allkeys-lru, that shard's gauge reaches ~55 MB with 0 keys, it refuses its \
-            own keys with -OOM, the other shards hold 3x their share"]
 fn one_client_over_4_shards_stays_within_maxmemory() {
     if target_is_redis() {
         eprintln!("NOTICE: one_client_over_4_shards_stays_within_maxmemory: Shardis only");
@@ -1124,10 +1115,6 @@ fn one_client_over_4_shards_stays_within_maxmemory() {
 }
 
 #[test]
-#[ignore = "server bug: memory outside every shard's arena (the cross-shard rings, 2 per \
-            ordered pair of shards) is not bounded by maxmemory yet counts in INFO \
-            used_memory: ~2 MB with 2 shards, ~8.5 MB with 4, ~37 MB with 8, growing as \
-            shards squared"]
 fn memory_outside_the_shards_is_small_next_to_maxmemory() {
     if target_is_redis() {
         eprintln!("NOTICE: memory_outside_the_shards_is_small_next_to_maxmemory: Shardis only");

@@ -145,7 +145,7 @@ med() {  # server name -> median over repetitions of a loadgen value (or n/a)
             if (n == 0) { print "n/a"; exit }
             for (i = 1; i < n; i++) { x = v[i]; for (j = i - 1; j >= 0 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
             m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
-            print m + 0
+            printf "%.10g\n", m
         }'
 }
 sum_over() {  # server name -> sum over repetitions
@@ -171,6 +171,10 @@ for server in redis shardis; do
     if [[ $(calc '((c - s) * 100 > 0.5 || (s - c) * 100 > 0.5) ? "x" : "-"' c="$c" s="$s") == x ]]; then
         PROBLEMS+=("$server: INFO keyspace hit ratio $(pct "$s") % differs from the client's $(pct "$c") %")
     fi
+    for ((rep = 1; rep <= R; rep++)); do
+        [[ $(kv "$OUT/$server-r$rep.txt" truncated) == 0 ]] ||
+            PROBLEMS+=("$server run $rep: the trace was cut short at RUN_TIMEOUT=${RUN_TIMEOUT}s ($(kv "$OUT/$server-r$rep.txt" gets) of $OPS GETs)")
+    done
     [[ $(med "$server" eviction_start_s) != n/a ]] || PROBLEMS+=("$server: no eviction seen (evicted_keys stayed 0): the trace is too short for maxmemory $MAXMEMORY")
 done
 r_hit=$(med redis client_hit_ratio); s_hit=$(med shardis client_hit_ratio)

@@ -24,8 +24,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's options, read when it starts: return freed pages to the system from a
 /// background thread (Redis runs jemalloc the same way, jemalloc-bg-thread yes), so an
 /// idle server's RSS follows its data down instead of waiting for the next allocation.
+/// Dirty pages go back after 1 s rather than 10 s: under a cache's constant churn (evict,
+/// insert) RSS then stays close to maxmemory.
 #[export_name = "_rjem_malloc_conf"]
-pub static JEMALLOC_OPTIONS: &[u8; 23] = b"background_thread:true\0";
+pub static JEMALLOC_OPTIONS: &[u8; 60] =
+    b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 use shard::{Settings, Shard, SlotMap};
 use std::io::Write;
 use std::net::SocketAddr;

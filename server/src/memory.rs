@@ -92,8 +92,8 @@ pub fn flush_thread_cache() {
 /// own, and the arena's statistics count its live bytes wherever they are freed (a value
 /// that moved to another shard and is freed there still returns to this arena). Those
 /// statistics are refreshed every tick; in between, the thread's own allocation counters
-/// carry the figure forward, so the check before each command costs two thread-local
-/// reads.
+/// carry the figure forward (exact enough since shards don't free each other's buffers,
+/// see `message::Batch`), so the check before each command costs two thread-local reads.
 pub struct ArenaMeter {
     /// mallctl names of this arena's small and large allocated bytes.
     small: Vec<u8>,
@@ -103,8 +103,6 @@ pub struct ArenaMeter {
     base: u64,
     base_allocated: u64,
     base_deallocated: u64,
-    /// When the last exact reading was taken (shard::clock ticks).
-    refreshed_at: u64,
 }
 
 impl ArenaMeter {
@@ -122,7 +120,6 @@ impl ArenaMeter {
             base: 0,
             base_allocated: 0,
             base_deallocated: 0,
-            refreshed_at: 0,
         };
         shard::evict::MemoryMeter::refresh(&mut meter);
         Some(meter)
@@ -137,12 +134,6 @@ impl ArenaMeter {
 }
 
 impl shard::evict::MemoryMeter for ArenaMeter {
-    fn refresh_if_older(&mut self, max_age_ns: u64) {
-        if shard::clock::elapsed_ns(self.refreshed_at) > max_age_ns {
-            self.refresh();
-        }
-    }
-
     #[inline]
     fn used(&self, _keyspace: &shard::keyspace::Keyspace) -> u64 {
         let allocated = self.thread.allocated().wrapping_sub(self.base_allocated);
@@ -157,7 +148,6 @@ impl shard::evict::MemoryMeter for ArenaMeter {
         // Objects this thread freed sit in its cache until flushed, still counted by the
         // arenas they came from (often another shard's): flush, then read.
         flush_thread_cache();
-        self.refreshed_at = shard::clock::ticks();
         let _ = epoch::advance();
         self.base = self.arena_bytes();
         self.base_allocated = self.thread.allocated();

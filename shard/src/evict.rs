@@ -19,9 +19,6 @@ pub trait MemoryMeter {
     fn used(&self, keyspace: &Keyspace) -> u64;
     /// Take a fresh exact reading (the event loop calls this every tick).
     fn refresh(&mut self) {}
-    /// Take a fresh reading if the last one is older than `max_age_ns` (while the shard is
-    /// over its limit: an estimate may drift with memory other shards free for this one).
-    fn refresh_if_older(&mut self, _max_age_ns: u64) {}
 }
 
 /// No measurement: a shard with this meter never counts as full.
@@ -32,10 +29,6 @@ impl MemoryMeter for Unmetered {
         0
     }
 }
-
-/// How stale an exact memory reading may be before an over-the-limit shard takes a new one
-/// (a reading costs microseconds; a millisecond of writes is a small overshoot).
-const EXACT_READING_AGE_NS: u64 = 1_000_000;
 
 /// Candidates kept between rounds, as Redis's EVPOOL_SIZE.
 const POOL_SIZE: usize = 16;
@@ -168,10 +161,6 @@ impl Shard {
     pub fn make_room(&mut self) -> Room {
         let limit = self.memory_limit();
         if limit == 0 || self.memory_used() <= limit {
-            return Room::Enough;
-        }
-        self.memory.refresh_if_older(EXACT_READING_AGE_NS);
-        if self.memory_used() <= limit {
             return Room::Enough;
         }
         let policy = self.settings.maxmemory_policy;

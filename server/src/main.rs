@@ -81,6 +81,9 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
     // What the background freeing thread frees is counted by the shards' arenas once its
     // cache goes back to them.
     shard::lazyfree::set_idle_hook(memory::flush_thread_cache);
+    // Freeing is never urgent: the freeing thread runs only when no shard wants the CPU,
+    // so a big DEL never delays the shard thread it shares a core with.
+    shard::lazyfree::set_start_hook(run_only_when_idle);
     // Everything allocated so far (rings, tables) lives outside the shards for good.
     let memory_outside_shards = memory::allocated();
     let started_ms = runtime::now_ms();
@@ -183,6 +186,22 @@ fn start_metrics(
         )
     })?;
     Ok(Some((SocketAddr::new(ip, port), thread)))
+}
+
+/// Put the calling thread in the SCHED_IDLE class (Linux): it gets a CPU only when nothing
+/// else wants it.
+fn run_only_when_idle() {
+    // SAFETY: sched_setscheduler on the calling thread (0) with a zeroed, valid param.
+    let rc = unsafe {
+        let param: libc::sched_param = std::mem::zeroed();
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param)
+    };
+    if rc != 0 {
+        log::debug!(
+            "lazyfree thread keeps its priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
 }
 
 /// Tell systemd (Type=notify units) about readiness or shutdown, if it is listening.

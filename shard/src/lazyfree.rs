@@ -47,6 +47,8 @@ static PENDING: AtomicU64 = AtomicU64::new(0);
 static FREED: AtomicU64 = AtomicU64::new(0);
 /// Called by the background thread whenever it has freed everything it was sent.
 static IDLE_HOOK: OnceLock<fn()> = OnceLock::new();
+/// Called once on the background thread when it starts (the server lowers its priority).
+static START_HOOK: OnceLock<fn()> = OnceLock::new();
 /// The way to the background thread; None when it could not be started.
 static QUEUE: OnceLock<Option<Sender<Job>>> = OnceLock::new();
 
@@ -135,6 +137,9 @@ fn start() -> Option<Sender<Job>> {
 
 fn run(rx: Receiver<Job>) {
     ON_LAZYFREE_THREAD.with(|on| on.set(true));
+    if let Some(hook) = START_HOOK.get() {
+        hook();
+    }
     while let Ok(job) = rx.recv() {
         finish(job, true);
         if PENDING.load(Ordering::Acquire) == 0 {
@@ -166,6 +171,11 @@ pub fn pending_bytes() -> u64 {
 /// server flushes that thread's allocator cache there). Only the first call takes effect.
 pub fn set_idle_hook(hook: fn()) {
     let _ = IDLE_HOOK.set(hook);
+}
+
+/// Have the background thread call `hook` when it starts. Only the first call takes effect.
+pub fn set_start_hook(hook: fn()) {
+    let _ = START_HOOK.set(hook);
 }
 
 /// Wait until nothing is pending (tests, benchmarks, a synchronous flush); false when

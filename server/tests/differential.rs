@@ -1250,7 +1250,9 @@ fn diff_binary_keys_and_values() {
         d.check(&[&b"EXPIRE"[..], b"k", b"10\x00"]);
         d.check(&[&b"SELECT"[..], b"1\x00"]);
         d.check(&[&b"\x00GET"[..], b"k"]);
-        d.check(&[&b"GET\x00"[..], b"k"]);
+        // Not "GET\x00": Redis hashes all 4 bytes but compares names with strcasecmp, which
+        // stops at the NUL, so it finds GET only when both land in the same bucket of its
+        // randomly seeded command dict (about 1 run in 256). Shardis always says unknown.
         d.check(&[&b"DEL"[..], b"\x00", b"\r\n", b""]);
         d.check_scan_vs_keys();
         // A large binary value.

@@ -2115,7 +2115,16 @@ impl Runtime {
             }
             ShardOp::Fanout { fanout, args } => {
                 let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| a.as_slice()).collect();
-                OpResult::Part((fanout.collect)(&mut self.shard, &args))
+                // As for any command: a bug in one part answers an error, the shard goes on.
+                let shard = &mut self.shard;
+                let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    (fanout.collect)(shard, &args)
+                }));
+                OpResult::Part(part.unwrap_or_else(|_| {
+                    Err(CmdError::msg(
+                        "ERR internal error while running the command",
+                    ))
+                }))
             }
             ShardOp::RandomKey { db } => {
                 let mut reply = Vec::new();

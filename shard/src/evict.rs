@@ -143,9 +143,9 @@ impl Shard {
             .saturating_sub(crate::lazyfree::pending_bytes())
     }
 
-    /// Make the keyspace record what the policy needs (access time or frequency); call
-    /// after the settings change.
-    pub fn apply_memory_settings(&mut self) {
+    /// Make the keyspace record what the policy needs (access time or frequency); called
+    /// by [`Shard::apply_settings`].
+    pub(crate) fn apply_memory_settings(&mut self) {
         let settings = &self.settings;
         self.keyspace.tracking = if settings.maxmemory_policy.lfu() {
             AccessTracking::Lfu {

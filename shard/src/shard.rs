@@ -176,7 +176,7 @@ impl Shard {
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
         };
-        shard.apply_memory_settings();
+        shard.apply_settings();
         shard
     }
 
@@ -203,6 +203,14 @@ impl Shard {
         x ^= x >> 27;
         self.rng = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Bring what depends on the settings in line with them (at start and after CONFIG
+    /// SET): latency tracking, what keys' access stamps record for eviction.
+    pub fn apply_settings(&mut self) {
+        let tracking = self.settings.latency_tracking;
+        self.command_stats.set_latency_tracking(tracking);
+        self.apply_memory_settings();
     }
 
     /// Run a client's command and account for it: calls, time, errors, slow log, latency

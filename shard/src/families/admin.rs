@@ -210,9 +210,7 @@ fn config_set(shard: &mut Shard, args: &[&[u8]]) -> Result<Part, CmdError> {
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks(2).map(|p| (p[0], p[1])).collect();
     shard.settings.set_many(&pairs)?;
-    let tracking = shard.settings.latency_tracking;
-    shard.command_stats.set_latency_tracking(tracking);
-    shard.apply_memory_settings();
+    shard.apply_settings();
     Ok(Box::new(()))
 }
 

@@ -438,9 +438,10 @@ fn write_until(
 }
 
 /// Right after a whole batch was refused: 100 more SETs `prefix{i}`, of
-/// which at most 10 may go in (a shard right at its limit can take the odd
-/// key once an exact reading of its memory comes in a little lower than the
-/// running estimate). Returns the numbers of those that went in.
+/// which at most 25 may go in (a shard right at its limit can take a few
+/// keys when the exact reading of its memory, taken every 100 ms tick, comes
+/// in a little lower than the running estimate). Returns the numbers of
+/// those that went in.
 fn mostly_refused(c: &mut Conn, prefix: &str) -> Vec<usize> {
     let replies = set_range(c, prefix, 0..100, None);
     let mut accepted = Vec::new();
@@ -452,7 +453,7 @@ fn mostly_refused(c: &mut Conn, prefix: &str) -> Vec<usize> {
         }
     }
     assert!(
-        accepted.len() <= 10,
+        accepted.len() <= 25,
         "{} of 100 SETs accepted right after a whole batch was refused",
         accepted.len()
     );

@@ -18,10 +18,6 @@ mod common;
 
 use common::*;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,192 +31,36 @@ const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 const SLACK: f64 = 1.10;
 
 // ---------------------------------------------------------------------------
-// Servers started with extra flags
+// Servers started with extra flags (the harness's starters)
 // ---------------------------------------------------------------------------
-
-/// A server of this file: Shardis (a child process we started) or, with
-/// `SHARDIS_TEST_TARGET=redis`, the harness's redis-server.
-struct Node {
-    child: Option<Child>,
-    redis: Option<Server>,
-    port: u16,
-    /// The Prometheus endpoint's port, when one was asked for.
-    metrics_port: Option<u16>,
-    shards: usize,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        // Only the process this file spawned (the redis Server kills its own).
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Node {
-    fn connect(&self) -> Conn {
-        Conn::connect(self.port)
-    }
-
-    fn is_redis(&self) -> bool {
-        self.redis.is_some()
-    }
-
-    /// True (and a note printed) when the target is redis-server, for the
-    /// assertions that only Shardis makes.
-    fn skip_on_redis(&self, test: &str) -> bool {
-        if self.is_redis() {
-            eprintln!("NOTICE: {test}: Shardis-only checks skipped against redis-server");
-        }
-        self.is_redis()
-    }
-}
 
 /// `maxmemory` for `shards` shards of `per_shard_mb` each, as a config value.
 fn limit_mb(per_shard_mb: usize, shards: usize) -> String {
     format!("{}mb", per_shard_mb * shards)
 }
 
-/// Start a server with `shards` shards and extra `--name value` flags (no
-/// metrics endpoint). Against redis-server the flags go to redis-server.
-fn start(shards: usize, extra: &[&str]) -> Node {
-    if target_is_redis() {
-        let redis = start_redis_with(extra);
-        return Node {
-            port: redis.port,
-            child: None,
-            redis: Some(redis),
-            metrics_port: None,
-            shards,
-        };
-    }
-    spawn_shardis(shards, extra, 0).unwrap_or_else(|e| panic!("{e}"))
+/// A server with `shards` shards and extra `--name value` flags (no metrics endpoint);
+/// against redis-server the flags go to redis-server.
+fn start(shards: usize, extra: &[&str]) -> Server {
+    start_shardis_with(shards, extra)
 }
 
-/// Start Shardis with its Prometheus endpoint on a free port (a few tries:
-/// another process may take the port between our probe and the bind).
-fn start_with_metrics(shards: usize, extra: &[&str]) -> Node {
-    assert!(!target_is_redis(), "redis-server has no metrics endpoint");
-    let mut errors = Vec::new();
-    for _ in 0..5 {
-        match spawn_shardis(shards, extra, free_port()) {
-            Ok(node) => return node,
-            Err(e) => errors.push(e),
-        }
-    }
-    panic!("could not start shardis with a metrics endpoint: {errors:#?}");
-}
-
-/// Shardis with its metrics endpoint (for the per-shard memory gauges), or
-/// redis-server.
-fn start_metered(shards: usize, extra: &[&str]) -> Node {
+/// Shardis with its metrics endpoint (for the per-shard memory gauges), or redis-server.
+fn start_metered(shards: usize, extra: &[&str]) -> Server {
     if target_is_redis() {
-        start(shards, extra)
+        start_shardis_with(shards, extra)
     } else {
-        start_with_metrics(shards, extra)
+        start_shardis_with_metrics(shards, extra)
     }
 }
 
-/// Parse `shardis metrics on http://127.0.0.1:P/metrics`.
-fn parse_metrics_line(line: &str) -> Option<u16> {
-    let rest = line.split("shardis metrics on http://").nth(1)?;
-    let addr = rest.split('/').next()?;
-    addr.rsplit(':').next()?.parse().ok()
-}
-
-/// Spawn the Shardis binary; wait for its port line(s) and its first PONG.
-/// `metrics_port` 0 = no endpoint. An error (not a panic) lets the caller
-/// retry; the child is killed on the way out (it belongs to the Node).
-fn spawn_shardis(shards: usize, extra: &[&str], metrics_port: u16) -> Result<Node, String> {
-    let bin = env!("CARGO_BIN_EXE_shardis");
-    let mut child = Command::new(bin)
-        .args(["--port", "0"])
-        .args(["--shards", &shards.to_string()])
-        .args(["--bind", "127.0.0.1"])
-        .args(["--metrics-port", &metrics_port.to_string()])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot spawn {bin}: {e}"))?;
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut node = Node {
-        child: Some(child),
-        redis: None,
-        port: 0,
-        metrics_port: None,
-        shards,
-    };
-    let (tx, rx) = mpsc::channel::<String>();
-    // Drains stdout until EOF so the pipe never fills; forwards lines while
-    // someone listens.
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = Vec::new();
-        let mut forward = true;
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) if forward => {
-                    let text = String::from_utf8_lossy(&line).trim_end().to_string();
-                    forward = tx.send(text).is_ok();
-                }
-                Ok(_) => {}
-            }
-        }
-    });
-    let deadline = Instant::now() + START_TIMEOUT;
-    let mut seen = Vec::new();
-    while node.port == 0 || (metrics_port != 0 && node.metrics_port.is_none()) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || seen.len() > 1000 {
-            return Err(format!(
-                "shardis did not print its port lines in time; stdout: {seen:?}"
-            ));
-        }
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(port) = parse_listening_line(&line) {
-                    node.port = port;
-                } else if let Some(port) = parse_metrics_line(&line) {
-                    node.metrics_port = Some(port);
-                }
-                seen.push(line);
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = node
-                    .child
-                    .as_mut()
-                    .and_then(|c| c.try_wait().ok().flatten());
-                return Err(format!(
-                    "shardis closed stdout before its port lines (exit {status:?}); stdout: {seen:?}"
-                ));
-            }
-        }
+/// True (and a note printed) when the target is redis-server, for the assertions that only
+/// Shardis makes.
+fn skip_on_redis(node: &Server, test: &str) -> bool {
+    if node.is_redis() {
+        eprintln!("NOTICE: {test}: Shardis-only checks skipped against redis-server");
     }
-    if metrics_port != 0 && node.metrics_port != Some(metrics_port) {
-        return Err(format!(
-            "metrics endpoint on {:?}, asked for {metrics_port}",
-            node.metrics_port
-        ));
-    }
-    let ready = wait_until(START_TIMEOUT, Duration::from_millis(50), || {
-        let Ok(mut c) = Conn::try_connect(node.port) else {
-            return false;
-        };
-        c.set_read_timeout(Duration::from_secs(2));
-        c.send(&["PING"]);
-        matches!(c.try_read_reply(), Ok(r) if r == pong())
-    });
-    if !ready {
-        return Err(format!("shardis on port {} never answered PING", node.port));
-    }
-    Ok(node)
+    node.is_redis()
 }
 
 // ---------------------------------------------------------------------------
@@ -346,7 +186,7 @@ fn volatile_keys(c: &mut Conn) -> u64 {
 /// maxmemory + 10% with one shard and on redis-server. (With several shards
 /// the process also holds memory outside every shard: see
 /// `info_used_memory_stays_within_maxmemory_with_4_shards`.)
-fn assert_settles_under_limit(c: &mut Conn, node: &Node, what: &str) {
+fn assert_settles_under_limit(c: &mut Conn, node: &Server, what: &str) {
     let mut last = String::new();
     let settled = wait_until(Duration::from_secs(5), Duration::from_millis(100), || {
         let (used, max) = memory(c);
@@ -559,7 +399,7 @@ fn shards_fill_evenly_under_noeviction() {
         eprintln!("NOTICE: shards_fill_evenly_under_noeviction: Shardis only");
         return;
     }
-    let node = start_with_metrics(
+    let node = start_shardis_with_metrics(
         2,
         &["--maxmemory", "16mb", "--maxmemory-policy", "noeviction"],
     );
@@ -685,7 +525,7 @@ fn allkeys_lru_keeps_recently_read_keys() {
         );
         // Redis's LRU clock ticks once a second: within this test's second or
         // two, its keys look equally old, so this is for Shardis (ms clock).
-        if !node.skip_on_redis("allkeys_lru which keys survive") {
+        if !skip_on_redis(&node, "allkeys_lru which keys survive") {
             assert!(
                 hot_left * 10 >= HOT * 9,
                 "shards={shards}: only {hot_left} of {HOT} hot keys survived"
@@ -1073,7 +913,7 @@ fn one_client_over_4_shards_stays_within_maxmemory() {
         eprintln!("NOTICE: one_client_over_4_shards_stays_within_maxmemory: Shardis only");
         return;
     }
-    let node = start_with_metrics(
+    let node = start_shardis_with_metrics(
         4,
         &["--maxmemory", "32mb", "--maxmemory-policy", "allkeys-lru"],
     );
@@ -1122,7 +962,7 @@ fn memory_outside_the_shards_is_small_next_to_maxmemory() {
         return;
     }
     let shards = 8;
-    let node = start_with_metrics(
+    let node = start_shardis_with_metrics(
         shards,
         &[
             "--maxmemory",
@@ -1155,27 +995,14 @@ fn memory_outside_the_shards_is_small_next_to_maxmemory() {
 
 /// The body of GET /metrics.
 fn scrape(port: u16) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .unwrap_or_else(|e| panic!("connect to metrics port {port}: {e}"));
-    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .expect("send metrics request");
-    let mut response = Vec::new();
-    stream
-        .take(64 << 20)
-        .read_to_end(&mut response)
-        .expect("read metrics response");
-    let text = String::from_utf8(response).expect("metrics response is UTF-8");
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {text:?}"));
-    assert!(
-        head.starts_with("HTTP/1.1 200"),
-        "metrics answered {head:?}"
+    let response =
+        http_get(port, "/metrics").unwrap_or_else(|e| panic!("GET /metrics on {port}: {e}"));
+    assert_eq!(
+        response.status, 200,
+        "metrics answered {}",
+        response.status_line
     );
-    body.to_string()
+    response.body
 }
 
 /// The value of an unlabelled sample `name` in the exposition text.
@@ -1188,7 +1015,7 @@ fn sample(text: &str, name: &str) -> f64 {
 }
 
 /// Per-shard memory and keys from /metrics, for failure messages.
-fn shard_report(node: &Node) -> String {
+fn shard_report(node: &Server) -> String {
     let Some(port) = node.metrics_port else {
         return String::new();
     };
@@ -1231,7 +1058,7 @@ fn info_and_metrics_report_the_same_eviction_figures() {
         eprintln!("NOTICE: info_and_metrics_report_the_same_eviction_figures: Shardis only");
         return;
     }
-    let node = start_with_metrics(
+    let node = start_shardis_with_metrics(
         2,
         &["--maxmemory", "16mb", "--maxmemory-policy", "allkeys-lru"],
     );

@@ -194,7 +194,6 @@ pub enum OpResult {
 
 #[derive(Debug)]
 pub enum Request {
-    /// Commands a connection forwarded to the owner of their keys, run in order.
     /// Commands a connection forwarded to the owner of their keys, run in order; the owner
     /// writes the replies into the same batch and sends it back.
     Forward { conn: ConnToken, batch: Box<Batch> },
@@ -228,6 +227,9 @@ pub enum Request {
     Unwatch { id: u64 },
     /// MONITOR lines for this shard's monitoring connections.
     MonitorFeed { lines: Vec<u8> },
+    /// The reply buffers of a forwarded batch its client's shard did not keep, sent home
+    /// to be freed by the shard whose memory they are (see [`Batch`]).
+    FreeReplies { replies: PackedReplies },
 }
 
 #[derive(Debug)]

@@ -1689,7 +1689,7 @@ impl Runtime {
 
     fn on_response(&mut self, from: ShardId, response: Response) {
         match response {
-            Response::Forwarded { conn, batch } => {
+            Response::Forwarded { conn, mut batch } => {
                 let replies = &batch.replies;
                 let mut start = 0usize;
                 for &(seq, end) in &replies.ends {
@@ -1699,6 +1699,11 @@ impl Runtime {
                 }
                 if batch.commands.has_buffers() && self.spare_batches[from].len() < KEPT_BATCHES {
                     self.spare_batches[from].push(batch);
+                } else if from != self.me() {
+                    // The owner grew these: freed here, their blocks would feed this
+                    // shard's allocations and leave the owner's memory figure too high.
+                    let replies = std::mem::take(&mut batch.replies);
+                    self.send_request(from, Request::FreeReplies { replies });
                 }
             }
             Response::Locked { tx, results } => self.on_locked(tx.serial, results),
@@ -1769,6 +1774,7 @@ impl Runtime {
                 }
             }
             Request::MonitorFeed { lines } => self.feed_local_monitors(&lines),
+            Request::FreeReplies { replies } => drop(replies),
             Request::Forward { conn, batch } => {
                 // Behind earlier parked batches, or touching a held key: wait, in order.
                 if !self.parked.is_empty() || self.touches_held_key(&batch.commands) {

@@ -415,10 +415,9 @@ impl CommandTable {
         let Some(spec) = args.first().and_then(|name| self.lookup(name)) else {
             return Err(CmdError::owned(unknown_command_error(args)));
         };
-        let spec = if self.containers.contains(spec.name) {
-            let Some(sub) = args.get(1) else {
-                return Err(CmdError::Arity(spec.name.into()));
-            };
+        // A container alone runs as itself when its arity allows (COMMAND lists every
+        // command); the others fail the arity check below, as in Redis.
+        let spec = if let (true, Some(sub)) = (self.containers.contains(spec.name), args.get(1)) {
             let prefix_len = spec.name.len() + 1;
             let mut full = [0u8; 48];
             let found = if prefix_len + sub.len() <= full.len() {

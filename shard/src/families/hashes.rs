@@ -366,10 +366,6 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// Negative HRANDFIELD counts above this are refused: Redis would try to build the reply
-/// (gigabytes) and die; no client means it.
-const MAX_REPEATED_PICKS: u64 = 1 << 26;
-
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let seed = ctx.shard.random();
@@ -397,13 +393,12 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Err(CmdError::msg("ERR value is out of range"));
     }
+    let requested = count;
     let unique = count >= 0;
     let count = count.unsigned_abs();
-    if !unique && count > MAX_REPEATED_PICKS {
-        return Err(CmdError::msg("ERR value is out of range"));
-    }
     let resp3 = ctx.client.resp3;
     let (hash, mut reply) = read_hash!(ctx, args[1], |r: &mut Reply<'_>| r.array(0));
+    super::check_repeated_picks(requested)?;
     let emit = |reply: &mut Reply<'_>, (field, value): (&[u8], &[u8])| {
         if with_values && resp3 {
             reply.array(2);

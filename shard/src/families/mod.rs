@@ -13,6 +13,18 @@ pub mod strings;
 pub mod zsets;
 
 use crate::command::CommandSpec;
+use crate::error::CmdError;
+
+/// Refuse a negative SRANDMEMBER / HRANDFIELD / ZRANDMEMBER count (picks with repetition)
+/// past 2^26 picks: Redis 7.0 tries to build that reply (gigabytes) and dies; no client
+/// means it, and one shard must not stall on it.
+pub(crate) fn check_repeated_picks(count: i64) -> Result<(), CmdError> {
+    const MAX_REPEATED_PICKS: u64 = 1 << 26;
+    if count < 0 && count.unsigned_abs() > MAX_REPEATED_PICKS {
+        return Err(CmdError::msg("ERR value is out of range"));
+    }
+    Ok(())
+}
 
 /// Every family's declarations; the command table is built from this list.
 pub static ALL: &[&[CommandSpec]] = &[
@@ -65,6 +77,37 @@ pub(crate) mod test_util {
         /// Move the clock forward.
         pub fn advance_ms(&mut self, ms: u64) {
             self.shard.now_ms += ms;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::TestShard;
+
+    #[test]
+    fn huge_negative_random_counts_are_refused_not_built() {
+        let mut t = TestShard::new();
+        assert_eq!(t.run(&["SADD", "s", "a", "b"]), ":2\r\n");
+        assert_eq!(t.run(&["HSET", "h", "a", "1"]), ":1\r\n");
+        assert_eq!(t.run(&["ZADD", "z", "1", "a"]), ":1\r\n");
+        let out_of_range = "-ERR value is out of range\r\n";
+        for (cmd, key) in [
+            ("SRANDMEMBER", "s"),
+            ("HRANDFIELD", "h"),
+            ("ZRANDMEMBER", "z"),
+        ] {
+            for count in ["-4294967297", "-67108865", "-9223372036854775807"] {
+                assert_eq!(t.run(&[cmd, key, count]), out_of_range, "{cmd} {count}");
+            }
+            // A missing key answers an empty array whatever the count, as in Redis.
+            assert_eq!(
+                t.run(&[cmd, "nokey", "-4294967297"]),
+                "*0\r\n",
+                "{cmd} nokey"
+            );
+            // Ordinary repeated picks still work.
+            assert!(t.run(&[cmd, key, "-5"]).starts_with("*5\r\n"), "{cmd} -5");
         }
     }
 }

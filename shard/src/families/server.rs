@@ -678,7 +678,7 @@ fn write_index_search(reply: &mut protocol::Reply<'_>, index: i64) {
 
 /// One key spec of COMMAND INFO: keys from `index`, a range to `lastkey` (relative).
 fn write_range_key_spec(reply: &mut protocol::Reply<'_>, index: i64, lastkey: i64, step: i64) {
-    reply.map(4);
+    reply.map(3);
     reply.bulk(b"flags");
     reply.set(0);
     reply.bulk(b"begin_search");
@@ -736,7 +736,7 @@ fn write_command_info(reply: &mut protocol::Reply<'_>, spec: &CommandSpec) {
             if let Some(index) = also {
                 write_range_key_spec(reply, index as i64, 0, 1);
             }
-            reply.map(4);
+            reply.map(3);
             reply.bulk(b"flags");
             reply.set(0);
             reply.bulk(b"begin_search");

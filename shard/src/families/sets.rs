@@ -423,6 +423,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count_arg: &[u8]) -> CmdResu
         return Ok(());
     };
     let set = entry.value.as_set()?;
+    super::check_repeated_picks(count)?;
     let len = set.len();
     if count == 0 || len == 0 {
         reply.array(0);

@@ -1237,6 +1237,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     let z = entry.value.as_zset()?;
+    super::check_repeated_picks(l)?;
     let size = z.len();
     if count == 0 || size == 0 {
         reply.array(0);

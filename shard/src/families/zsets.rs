@@ -590,6 +590,12 @@ fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    // Redis parses ZINCRBY with ZADD's code: a ZADD flag where the increment goes is taken
+    // as a flag, which leaves one argument for a score/member pair.
+    const ZADD_FLAGS: [&[u8]; 6] = [b"nx", b"xx", b"gt", b"lt", b"ch", b"incr"];
+    if ZADD_FLAGS.iter().any(|f| args[2].eq_ignore_ascii_case(f)) {
+        return Err(CmdError::Syntax);
+    }
     let score = parse_score(args[2])?;
     let f = AddFlags {
         incr: true,
@@ -1654,6 +1660,19 @@ mod tests {
         for (args, want) in cases {
             assert_eq!(t.run(args), *want, "{args:?}");
         }
+    }
+
+    #[test]
+    fn zincrby_takes_a_zadd_flag_for_the_increment_as_redis() {
+        let mut t = TestShard::new();
+        for flag in ["NX", "xx", "GT", "lt", "CH", "incr"] {
+            assert_eq!(t.run(&["ZINCRBY", "z", flag, "m"]), "-ERR syntax error\r\n");
+        }
+        assert_eq!(
+            t.run(&["ZINCRBY", "z", "abc", "m"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(t.run(&["ZINCRBY", "z", "2", "m"]), "$1\r\n2\r\n");
     }
 
     fn resp3_shard() -> TestShard {

@@ -414,71 +414,8 @@ fn many_connections_open_and_close() {
 #[test]
 fn every_command_with_random_arguments_keeps_the_stream_in_step() {
     let server = start_shardis(3);
-    // Commands that change the connection's mode, wait, answer with several replies
-    // (UNSUBSCRIBE a b), write files, or would spoil the run for the others (CONFIG SET
-    // maxmemory 1, FLUSHALL, CLIENT PAUSE, DEBUG SLEEP, SHUTDOWN).
-    const SKIP: &[&str] = &[
-        "auth",
-        "bgrewriteaof",
-        "bgsave",
-        "blmove",
-        "blmpop",
-        "blpop",
-        "brpop",
-        "brpoplpush",
-        "bzmpop",
-        "bzpopmax",
-        "bzpopmin",
-        "client",
-        "config",
-        "debug",
-        "exec",
-        "failover",
-        "flushall",
-        "flushdb",
-        "hello",
-        "module",
-        "monitor",
-        "multi",
-        "psubscribe",
-        "punsubscribe",
-        "psync",
-        "quit",
-        "replicaof",
-        "reset",
-        "save",
-        "select",
-        "shutdown",
-        "slaveof",
-        "ssubscribe",
-        "subscribe",
-        "sunsubscribe",
-        "swapdb",
-        "sync",
-        "unsubscribe",
-        "wait",
-        "waitaof",
-        "xread",
-        "xreadgroup",
-    ];
     let mut c = server.connect();
-    let mut names: Vec<Vec<String>> = Vec::new();
-    for entry in c.cmd(&["COMMAND"]).array() {
-        let info = entry.array();
-        let name = info[0].as_str().expect("command name");
-        if SKIP.contains(&name.as_str()) {
-            continue;
-        }
-        let subcommands = info.get(9).and_then(Reply::as_array).unwrap_or_default();
-        if subcommands.is_empty() {
-            names.push(vec![name]);
-        }
-        for sub in subcommands {
-            let full = sub.array()[0].as_str().expect("subcommand name");
-            let (container, sub) = full.split_once('|').expect("container|sub");
-            names.push(vec![container.to_string(), sub.to_string()]);
-        }
-    }
+    let names = listed_commands(&mut c, DISRUPTIVE_COMMANDS);
     assert!(names.len() > 150, "only {} commands listed", names.len());
 
     // Keys of every type, spread over the shards, and a hash-tagged group on one shard.
@@ -578,7 +515,7 @@ fn every_command_with_random_arguments_keeps_the_stream_in_step() {
         seed_keys(&mut c);
         for name in &names {
             for _ in 0..12 {
-                let mut args: Vec<Vec<u8>> = name.iter().map(|s| s.as_bytes().to_vec()).collect();
+                let mut args = name.words.clone();
                 for _ in 0..rng.below(6) {
                     args.push(match rng.below(10) {
                         0..=3 => rng.pick(KEYS).as_bytes().to_vec(),

@@ -1206,3 +1206,95 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// A command as COMMAND lists it: its leading words (the name, or container and
+/// subcommand), its arity and where its first key goes (0: no keys).
+#[allow(dead_code)]
+pub struct ListedCommand {
+    pub words: Vec<Vec<u8>>,
+    pub arity: i64,
+    pub first_key: i64,
+}
+
+/// Commands that change the connection's mode (MULTI, SUBSCRIBE, HELLO, SELECT...), wait
+/// (BLPOP, WAIT), answer with several replies (UNSUBSCRIBE a b), write files (SAVE), or
+/// would spoil a run for everyone else (CONFIG SET maxmemory 1, FLUSHALL, CLIENT PAUSE,
+/// DEBUG SLEEP, SHUTDOWN): what tests calling random commands leave out.
+#[allow(dead_code)]
+pub const DISRUPTIVE_COMMANDS: &[&str] = &[
+    "auth",
+    "bgrewriteaof",
+    "bgsave",
+    "blmove",
+    "blmpop",
+    "blpop",
+    "brpop",
+    "brpoplpush",
+    "bzmpop",
+    "bzpopmax",
+    "bzpopmin",
+    "client",
+    "config",
+    "debug",
+    "exec",
+    "failover",
+    "flushall",
+    "flushdb",
+    "hello",
+    "module",
+    "monitor",
+    "multi",
+    "psubscribe",
+    "psync",
+    "punsubscribe",
+    "quit",
+    "replicaof",
+    "reset",
+    "save",
+    "select",
+    "shutdown",
+    "slaveof",
+    "ssubscribe",
+    "subscribe",
+    "sunsubscribe",
+    "swapdb",
+    "sync",
+    "unsubscribe",
+    "wait",
+    "waitaof",
+    "xread",
+    "xreadgroup",
+];
+
+/// Every command and subcommand the server lists in COMMAND (a container stands for its
+/// subcommands), except those named in `skip`.
+#[allow(dead_code)]
+pub fn listed_commands(c: &mut Conn, skip: &[&str]) -> Vec<ListedCommand> {
+    let mut listed = Vec::new();
+    for entry in c.cmd(&["COMMAND"]).array() {
+        let info = entry.array();
+        let name = info[0].as_str().expect("command name");
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let subcommands = info.get(9).and_then(Reply::as_array).unwrap_or_default();
+        if subcommands.is_empty() {
+            listed.push(ListedCommand {
+                words: vec![name.into_bytes()],
+                arity: info[1].int(),
+                first_key: info[3].int(),
+            });
+        }
+        for sub in subcommands {
+            let sub = sub.array();
+            let full = sub[0].as_str().expect("subcommand name");
+            let (container, sub_name) = full.split_once('|').expect("container|sub");
+            listed.push(ListedCommand {
+                words: vec![container.as_bytes().to_vec(), sub_name.as_bytes().to_vec()],
+                arity: sub[1].int(),
+                first_key: sub[3].int(),
+            });
+        }
+    }
+    listed
+}

@@ -9,19 +9,37 @@ pub struct ProcessMemory {
     pub used: u64,
     pub rss: u64,
     pub peak: u64,
+    /// Allocated once the server was up, before any client (INFO used_memory_startup).
+    pub startup: u64,
+    /// The allocator's active and resident bytes (INFO allocator_active/_resident).
+    pub allocator_active: u64,
+    pub allocator_resident: u64,
 }
 
 /// The highest `used` seen so far (updated whenever INFO or /metrics looks).
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
+/// Memory outside the shards at start plus each shard's once it is set up.
+static STARTUP: AtomicU64 = AtomicU64::new(0);
+
+/// Count `bytes` into the startup figure (main and each shard call it once, at start).
+pub fn add_startup(bytes: u64) {
+    STARTUP.fetch_add(bytes, Ordering::Relaxed);
+}
+
 impl ProcessMemory {
     pub fn now() -> Self {
         let used = allocated();
         let peak = PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+        // The epoch was advanced by `allocated`.
+        let read = |value: Result<usize, _>| value.map_or(0, |n: usize| n as u64);
         ProcessMemory {
             used,
             rss: resident(),
             peak,
+            startup: STARTUP.load(Ordering::Relaxed),
+            allocator_active: read(stats::active::read()),
+            allocator_resident: read(stats::resident::read()),
         }
     }
 }

@@ -290,6 +290,7 @@ impl Runtime {
 
     /// The event loop; returns on shutdown.
     pub fn run(&mut self) -> std::io::Result<()> {
+        crate::memory::add_startup(self.shard.memory.used(&self.shard.keyspace));
         self.shard.now_ms = now_ms();
         self.arm_accept();
         self.arm_timer();
@@ -666,6 +667,7 @@ impl Runtime {
             }
             conn.client.last_active_ms = self.shard.now_ms;
             self.shard.stats.net_input_bytes += result as u64;
+            self.shard.stats.reads_processed += 1;
             if conn.rbuf.len() - conn.read_pos > QUERY_BUFFER_LIMIT {
                 // Redis closes a client whose query buffer passes client-query-buffer-limit.
                 conn.closing = true;
@@ -697,6 +699,7 @@ impl Runtime {
         } else {
             conn.sent += result as usize;
             self.shard.stats.net_output_bytes += result as u64;
+            self.shard.stats.writes_processed += 1;
             if conn.sent >= conn.sending.len() {
                 conn.sending.clear();
                 conn.sent = 0;
@@ -2160,6 +2163,14 @@ impl Runtime {
             .count();
         data.stats.blocked_clients = (parked + self.watching.len()) as u64;
         data.used_memory = self.shard.memory.used(&self.shard.keyspace);
+        data.mem_clients_normal = self
+            .conns
+            .iter()
+            .flatten()
+            .map(|conn| {
+                conn.rbuf.capacity() + conn.sending.capacity() + conn.replies.queued_bytes()
+            })
+            .sum::<usize>() as u64;
         data
     }
 

@@ -513,6 +513,9 @@ impl Plan {
                 total.used_memory = memory.used;
                 total.used_memory_rss = memory.rss;
                 total.used_memory_peak = memory.peak;
+                total.used_memory_startup = memory.startup;
+                total.allocator_active = memory.allocator_active;
+                total.allocator_resident = memory.allocator_resident;
                 let text = render_info(sections, &total);
                 let mut out = Vec::new();
                 Reply::new(&mut out, *resp3).verbatim(text.as_bytes());

@@ -364,6 +364,16 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
         );
         assert_eq!(count_existing(&mut c, "k:", &written), written.len());
         assert_eq!(evicted_keys(&mut c), 0);
+        // Time over the limit counts (as Redis, under noeviction too).
+        let exceeded =
+            |c: &mut Conn, field: &str| -> u64 { info(c, "stats")[field].parse().unwrap_or(0) };
+        assert!(
+            wait_until(Duration::from_secs(5), Duration::from_millis(20), || {
+                c.cmd(&["GET", "probe"]);
+                exceeded(&mut c, "current_eviction_exceeded_time") > 0
+            }),
+            "shards={shards}: current_eviction_exceeded_time stayed 0 while full"
+        );
         // DEL runs while full; deleting every other key makes room again on
         // every shard (whichever order the shards filled in).
         assert_eq!(c.cmd(&["DEL", &format!("k:{first}")]), int(1));
@@ -384,6 +394,7 @@ fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
             written.len() + extra.len(),
             shard_report(&node)
         );
+        assert!(exceeded(&mut c, "total_eviction_exceeded_time") > 0);
         load(&mut c, "again:", 1..500, None);
         assert_eq!(
             c.cmd(&["DBSIZE"]),

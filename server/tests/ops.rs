@@ -870,6 +870,94 @@ fn info_sections_case(shards: usize) {
     assert!(!ks.contains_key("db1"), "empty databases are not listed");
 }
 
+/// Every field redis-server 7 prints in `INFO everything`'s fixed sections is there, in
+/// Redis's order (tools and dashboards parse them by name), and the figures that must
+/// add up do: dataset + overhead = used, allocator figures ordered, rates and counters move.
+#[test]
+fn info_has_every_field_redis_prints() {
+    if !require_redis("info_has_every_field_redis_prints") {
+        return;
+    }
+    let redis = start_redis();
+    let redis_text = info_text(&mut redis.connect(), &["everything"]);
+    let names_in = |text: &str, section: &str| -> Vec<String> {
+        let mut in_section = false;
+        let mut names = Vec::new();
+        for line in text.lines() {
+            if let Some(header) = line.strip_prefix("# ") {
+                in_section = header.trim().eq_ignore_ascii_case(section);
+            } else if let Some((name, _)) = line.split_once(':') {
+                if in_section {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        names
+    };
+    for shards in [1, 3] {
+        let s = start_shardis(shards);
+        let mut c = s.connect();
+        for i in 0..50 {
+            assert_eq!(c.cmd(&["SET", &format!("f{i}"), "v"]), ok());
+        }
+        let text = info_text(&mut c, &["everything"]);
+        for section in [
+            "server",
+            "clients",
+            "memory",
+            "persistence",
+            "stats",
+            "replication",
+            "cpu",
+            "cluster",
+        ] {
+            let ours = names_in(&text, section);
+            let theirs = names_in(&redis_text, section);
+            // Redis's fields, in Redis's order, among ours (we add a few: shards, ...).
+            let ours_in_redis: Vec<&String> = ours.iter().filter(|n| theirs.contains(n)).collect();
+            let theirs: Vec<&String> = theirs.iter().collect();
+            assert_eq!(
+                ours_in_redis, theirs,
+                "shards={shards}: INFO {section} fields"
+            );
+        }
+        let f = info_fields(&text);
+        let used = info_u64(&f, "used_memory");
+        assert_eq!(
+            info_u64(&f, "used_memory_dataset") + info_u64(&f, "used_memory_overhead"),
+            used
+        );
+        assert!(info_u64(&f, "used_memory_startup") > 0);
+        assert!(info_u64(&f, "used_memory_startup") <= used);
+        assert!(info_u64(&f, "allocator_active") >= info_u64(&f, "allocator_allocated"));
+        assert!(info_u64(&f, "total_system_memory") > 1 << 20);
+        assert!(
+            info_u64(&f, "mem_clients_normal") > 0,
+            "this connection's buffers"
+        );
+        assert!(info_u64(&f, "total_reads_processed") >= 50);
+        assert!(info_u64(&f, "total_writes_processed") >= 50);
+        assert_eq!(f["run_id"].len(), 40);
+        assert!(f["run_id"].bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(f["master_replid"].len(), 40);
+        assert_eq!(f["tcp_port"], s.port.to_string());
+        // The input rate is sampled every tick: a burst shows up within a second or two.
+        let mut kbps = 0.0;
+        let moved = wait_until(Duration::from_secs(5), Duration::from_millis(100), || {
+            let big = "x".repeat(100_000);
+            c.cmd(&["SET", "rate", &big]);
+            kbps = info(&mut c, &["stats"])["instantaneous_input_kbps"]
+                .parse::<f64>()
+                .unwrap_or(0.0);
+            kbps > 0.0
+        });
+        assert!(
+            moved,
+            "shards={shards}: instantaneous_input_kbps stayed {kbps}"
+        );
+    }
+}
+
 #[test]
 fn info_default_sections_and_fields_1_shard() {
     info_sections_case(1);

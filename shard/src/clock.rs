@@ -42,6 +42,15 @@ pub fn calibrate() {
     calibration();
 }
 
+/// Which clock this is, as Redis's INFO monotonic_clock names it.
+pub fn source_name() -> &'static str {
+    if calibration().ns_per_tick_q32 != 0 {
+        "X86_TSC"
+    } else {
+        "POSIX clock_gettime"
+    }
+}
+
 /// A point in time, in ticks of this clock.
 #[inline]
 pub fn ticks() -> u64 {

@@ -160,7 +160,9 @@ impl Shard {
     /// Evict until this shard is under its share of maxmemory, as the policy allows.
     pub fn make_room(&mut self) -> Room {
         let limit = self.memory_limit();
-        if limit == 0 || self.memory_used() <= limit {
+        let over = limit != 0 && self.memory_used() > limit;
+        self.note_over_limit(over);
+        if !over {
             return Room::Enough;
         }
         let policy = self.settings.maxmemory_policy;
@@ -182,6 +184,7 @@ impl Shard {
             }
             evicted += 1;
             if self.memory_used() <= limit {
+                self.note_over_limit(false);
                 return Room::Enough;
             }
             if evicted.is_multiple_of(16) && crate::clock::elapsed_ns(started) > budget_ns {

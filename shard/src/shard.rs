@@ -26,6 +26,16 @@ pub struct Stats {
     /// Commands per second, averaged over the last 16 samples (as Redis's
     /// instantaneous_ops_per_sec).
     pub instantaneous_ops_per_sec: u64,
+    /// Network bytes per second in and out, averaged the same way.
+    pub instantaneous_input_bytes_per_sec: u64,
+    pub instantaneous_output_bytes_per_sec: u64,
+    /// Reads and writes of client sockets that moved data (INFO total_reads_processed ...).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    /// Milliseconds spent over the shard's share of maxmemory: finished spells, and the
+    /// one going on (INFO total_/current_eviction_exceeded_time).
+    pub eviction_exceeded_ms: u64,
+    pub current_eviction_exceeded_ms: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -43,6 +53,16 @@ impl std::ops::AddAssign for Stats {
         self.forwarded_commands += o.forwarded_commands;
         self.blocked_clients += o.blocked_clients;
         self.instantaneous_ops_per_sec += o.instantaneous_ops_per_sec;
+        self.instantaneous_input_bytes_per_sec += o.instantaneous_input_bytes_per_sec;
+        self.instantaneous_output_bytes_per_sec += o.instantaneous_output_bytes_per_sec;
+        self.reads_processed += o.reads_processed;
+        self.writes_processed += o.writes_processed;
+        // Shards go over their shares at their own times; Redis has one limit, so the
+        // shard that spent longest over its share stands for the server.
+        self.eviction_exceeded_ms = self.eviction_exceeded_ms.max(o.eviction_exceeded_ms);
+        self.current_eviction_exceeded_ms = self
+            .current_eviction_exceeded_ms
+            .max(o.current_eviction_exceeded_ms);
     }
 }
 
@@ -93,16 +113,40 @@ pub struct Shard {
     pub eviction_pool: EvictionPool,
     rng: u64,
     expire_cursor: ExpireCursor,
-    ops_samples: OpsSamples,
+    rates: RateTrackers,
+    /// When this shard last went over its share of maxmemory (0: it is not over).
+    over_limit_since_ms: u64,
 }
 
-/// Samples of the command rate, taken every tick as Redis's `trackInstantaneousMetric`.
+/// Samples of a counter's rate, taken every tick as Redis's `trackInstantaneousMetric`.
 #[derive(Debug, Default, Clone, Copy)]
-struct OpsSamples {
+struct RateSamples {
     per_second: [u64; 16],
     next: usize,
     last_ms: u64,
     last_count: u64,
+}
+
+impl RateSamples {
+    /// Take a sample of `count` at `now_ms`; the mean rate per second of the last 16.
+    fn sample(&mut self, now_ms: u64, count: u64) -> u64 {
+        if self.last_ms != 0 && now_ms > self.last_ms {
+            let rate = count.saturating_sub(self.last_count) * 1000 / (now_ms - self.last_ms);
+            self.per_second[self.next] = rate;
+            self.next = (self.next + 1) % self.per_second.len();
+        }
+        self.last_ms = now_ms;
+        self.last_count = count;
+        self.per_second.iter().sum::<u64>() / self.per_second.len() as u64
+    }
+}
+
+/// The rates INFO reports as instantaneous_*.
+#[derive(Debug, Default, Clone, Copy)]
+struct RateTrackers {
+    ops: RateSamples,
+    input_bytes: RateSamples,
+    output_bytes: RateSamples,
 }
 
 /// The shard's side of blocking commands (BLPOP, BZPOPMIN, ...): which keys have clients
@@ -172,7 +216,8 @@ impl Shard {
             memory: Box::new(Unmetered),
             memory_outside_shards: 0,
             eviction_pool: EvictionPool::default(),
-            ops_samples: OpsSamples::default(),
+            rates: RateTrackers::default(),
+            over_limit_since_ms: 0,
             rng: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
             expire_cursor: ExpireCursor::default(),
         };
@@ -413,24 +458,38 @@ impl Shard {
 
     /// Take one sample of the command rate (the event loop calls this every tick).
     pub fn sample_ops(&mut self) {
-        let samples = &mut self.ops_samples;
         let now = self.now_ms;
-        let count = self.stats.commands_processed;
-        if samples.last_ms != 0 && now > samples.last_ms {
-            let rate = (count - samples.last_count) * 1000 / (now - samples.last_ms);
-            samples.per_second[samples.next] = rate;
-            samples.next = (samples.next + 1) % samples.per_second.len();
+        let stats = &mut self.stats;
+        stats.instantaneous_ops_per_sec = self.rates.ops.sample(now, stats.commands_processed);
+        stats.instantaneous_input_bytes_per_sec =
+            self.rates.input_bytes.sample(now, stats.net_input_bytes);
+        stats.instantaneous_output_bytes_per_sec =
+            self.rates.output_bytes.sample(now, stats.net_output_bytes);
+    }
+
+    /// Note whether the shard is over its share of maxmemory (for INFO's
+    /// eviction_exceeded_time figures).
+    #[inline]
+    pub(crate) fn note_over_limit(&mut self, over: bool) {
+        if over {
+            if self.over_limit_since_ms == 0 {
+                self.over_limit_since_ms = self.now_ms.max(1);
+            }
+        } else if self.over_limit_since_ms != 0 {
+            self.stats.eviction_exceeded_ms += self.now_ms.saturating_sub(self.over_limit_since_ms);
+            self.over_limit_since_ms = 0;
         }
-        samples.last_ms = now;
-        samples.last_count = count;
-        self.stats.instantaneous_ops_per_sec =
-            samples.per_second.iter().sum::<u64>() / samples.per_second.len() as u64;
     }
 
     /// Counters including the keyspace's own.
     pub fn stats_snapshot(&self) -> Stats {
         let mut stats = self.stats;
         stats.expired_keys = self.keyspace.expired_keys;
+        if self.over_limit_since_ms != 0 {
+            let current = self.now_ms.saturating_sub(self.over_limit_since_ms);
+            stats.current_eviction_exceeded_ms = current;
+            stats.eviction_exceeded_ms += current;
+        }
         stats
     }
 }

@@ -388,6 +388,15 @@ pub struct InfoData {
     pub commands: CommandStats,
     pub errors: ErrorStats,
     pub latency_percentiles: Vec<f64>,
+    /// Process-wide allocator figures (the server fills them in): bytes allocated when the
+    /// server started, in active pages, and resident.
+    pub used_memory_startup: u64,
+    pub allocator_active: u64,
+    pub allocator_resident: u64,
+    /// Bytes of client connections' buffers (the server fills them in per shard).
+    pub mem_clients_normal: u64,
+    /// CPU seconds (user, system) of the shard threads, the ones serving commands.
+    pub shard_cpu_seconds: (f64, f64),
 }
 
 impl InfoData {
@@ -406,6 +415,7 @@ impl InfoData {
             commands: shard.command_stats.clone(),
             errors: shard.error_stats.clone(),
             latency_percentiles: settings.latency_tracking_info_percentiles.clone(),
+            shard_cpu_seconds: thread_cpu_seconds(),
             ..InfoData::default()
         };
         for (db, slot) in data.keyspace.iter_mut().enumerate() {
@@ -427,6 +437,9 @@ impl InfoData {
         self.used_memory_peak = self.used_memory_peak.max(other.used_memory_peak);
         self.commands.merge(&other.commands);
         self.errors.merge(&other.errors);
+        self.mem_clients_normal += other.mem_clients_normal;
+        self.shard_cpu_seconds.0 += other.shard_cpu_seconds.0;
+        self.shard_cpu_seconds.1 += other.shard_cpu_seconds.1;
     }
 
     /// keyspace_hits / (hits + misses), 0 before any lookup.
@@ -514,19 +527,29 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
         }
         match *section {
             "server" => {
+                let identity = ProcessIdentity::get();
+                let now_us = data.now_ms * 1000;
                 let _ = write!(
                     text,
                     "# Server\r\nredis_version:{REDIS_VERSION}\r\nshardis_version:{SHARDIS_VERSION}\r\n\
-                     redis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\n\
-                     os:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\n\
-                     tcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:10\r\n\
-                     executable:shardis\r\nconfig_file:{}\r\nshards:{}\r\n",
-                    std::env::consts::OS,
-                    std::env::consts::ARCH,
+                     redis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n\
+                     redis_mode:standalone\r\nos:{}\r\narch_bits:64\r\n\
+                     monotonic_clock:{}\r\nmultiplexing_api:io_uring\r\n\
+                     atomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\n\
+                     process_supervised:{}\r\nrun_id:{}\r\ntcp_port:{}\r\n\
+                     server_time_usec:{now_us}\r\nuptime_in_seconds:{uptime}\r\n\
+                     uptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nlru_clock:{}\r\n\
+                     executable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\nshards:{}\r\n",
+                    identity.os,
+                    crate::clock::source_name(),
                     std::process::id(),
+                    identity.supervised,
+                    identity.run_id,
                     data.port,
-                    uptime,
                     uptime / 86400,
+                    // Redis's LRU clock: seconds, 24 bits.
+                    (data.now_ms / 1000) & ((1 << 24) - 1),
+                    identity.executable,
                     data.config_file,
                     data.shards,
                 );
@@ -541,72 +564,157 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                 );
             }
             "memory" => {
-                let ratio = if data.used_memory == 0 {
-                    0.0
-                } else {
-                    data.used_memory_rss as f64 / data.used_memory as f64
-                };
+                let used = data.used_memory;
+                let rss = data.used_memory_rss;
+                let (active, resident) = (data.allocator_active, data.allocator_resident);
+                let startup = data.used_memory_startup.min(used);
+                // What Redis calls overhead: the server's own structures at start plus
+                // client buffers; the rest is the dataset.
+                let overhead = (startup + data.mem_clients_normal).min(used);
+                let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+                let percent = |a: u64, b: u64| ratio(a, b) * 100.0;
+                let system_memory = total_system_memory();
                 let _ = write!(
                     text,
-                    "# Memory\r\nused_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\n\
-                     used_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\n\
+                    "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\n\
+                     used_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\n\
+                     used_memory_peak:{}\r\nused_memory_peak_human:{}\r\n\
+                     used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{overhead}\r\n\
+                     used_memory_startup:{startup}\r\nused_memory_dataset:{}\r\n\
+                     used_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{used}\r\n\
+                     allocator_active:{active}\r\nallocator_resident:{resident}\r\n\
+                     total_system_memory:{system_memory}\r\ntotal_system_memory_human:{}\r\n\
+                     used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n\
+                     used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\n\
+                     number_of_functions:0\r\nnumber_of_libraries:0\r\n\
+                     used_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n\
+                     used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\n\
+                     used_memory_scripts:0\r\nused_memory_scripts_human:0B\r\n\
                      maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n\
-                     mem_fragmentation_ratio:{:.2}\r\nmem_allocator:jemalloc\r\n\
+                     allocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\n\
+                     allocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\n\
+                     rss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\n\
+                     mem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\n\
+                     mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n\
+                     mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n\
+                     mem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n\
+                     mem_allocator:jemalloc\r\nactive_defrag_running:0\r\n\
                      lazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
-                    data.used_memory,
-                    human_bytes(data.used_memory),
-                    data.used_memory_rss,
-                    human_bytes(data.used_memory_rss),
+                    human_bytes(used),
+                    human_bytes(rss),
                     data.used_memory_peak,
                     human_bytes(data.used_memory_peak),
+                    percent(used, data.used_memory_peak),
+                    used - overhead,
+                    percent(used - overhead, used - startup),
+                    human_bytes(system_memory),
                     data.maxmemory,
                     human_bytes(data.maxmemory),
                     data.maxmemory_policy,
-                    ratio,
+                    ratio(active, used),
+                    active as i64 - used as i64,
+                    ratio(resident, active),
+                    resident as i64 - active as i64,
+                    ratio(rss, resident),
+                    rss as i64 - resident as i64,
+                    ratio(rss, used),
+                    rss as i64 - used as i64,
+                    data.mem_clients_normal,
                     crate::lazyfree::pending_objects(),
                     crate::lazyfree::lazyfreed_objects(),
                 );
             }
             "persistence" => {
+                // No persistence yet: nothing saved or loaded, no fork, every status ok.
                 let _ = write!(
                     text,
-                    "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\n\
-                     rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n",
+                    "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n\
+                     current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
+                     current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n\
+                     rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n\
+                     rdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\n\
+                     rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n\
+                     rdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\n\
+                     rdb_last_load_keys_loaded:0\r\naof_enabled:0\r\n\
+                     aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n\
+                     aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n\
+                     aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n\
+                     aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n\
+                     aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n\
+                     module_fork_last_cow_size:0\r\n",
                     data.started_ms / 1000
                 );
             }
             "stats" => {
+                let kbps = |bytes_per_sec: u64| bytes_per_sec as f64 / 1024.0;
                 let _ = write!(
                     text,
                     "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
                      instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\n\
-                     total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\n\
-                     expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n\
-                     evicted_keys:{}\r\nevicted_clients:0\r\nkeyspace_hits:{}\r\n\
+                     total_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\n\
+                     total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\n\
+                     instantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\n\
+                     instantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n\
+                     sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n\
+                     expired_keys:{}\r\nexpired_stale_perc:0.00\r\n\
+                     expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n\
+                     evicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:{}\r\n\
+                     current_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\n\
                      keyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\n\
-                     total_error_replies:{}\r\nforwarded_commands:{}\r\n",
+                     pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
+                     migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n\
+                     active_defrag_hits:0\r\nactive_defrag_misses:0\r\n\
+                     active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
+                     total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
+                     tracking_total_keys:0\r\ntracking_total_items:0\r\n\
+                     tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n\
+                     total_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
+                     total_reads_processed:{}\r\ntotal_writes_processed:{}\r\n\
+                     io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\
+                     reply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n\
+                     forwarded_commands:{}\r\n",
                     s.connections_received,
                     s.commands_processed,
                     s.instantaneous_ops_per_sec,
                     s.net_input_bytes,
                     s.net_output_bytes,
+                    kbps(s.instantaneous_input_bytes_per_sec),
+                    kbps(s.instantaneous_output_bytes_per_sec),
                     s.rejected_connections,
                     s.expired_keys,
                     s.evicted_keys,
+                    s.eviction_exceeded_ms,
+                    s.current_eviction_exceeded_ms,
                     s.keyspace_hits,
                     s.keyspace_misses,
                     data.errors.total_error_replies(),
+                    s.reads_processed,
+                    s.writes_processed,
                     s.forwarded_commands,
                 );
             }
             "replication" => {
-                text.push_str("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+                let _ = write!(
+                    text,
+                    "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\
+                     master_failover_state:no-failover\r\nmaster_replid:{}\r\n\
+                     master_replid2:0000000000000000000000000000000000000000\r\n\
+                     master_repl_offset:0\r\nsecond_repl_offset:-1\r\n\
+                     repl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n\
+                     repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                    ProcessIdentity::get().replid
+                );
             }
             "cpu" => {
                 let (user, system) = process_cpu_seconds();
+                // Redis's "main thread" is the one serving commands: here, the shards.
+                let (shard_user, shard_system) = data.shard_cpu_seconds;
                 let _ = write!(
                     text,
-                    "# CPU\r\nused_cpu_sys:{system:.6}\r\nused_cpu_user:{user:.6}\r\n"
+                    "# CPU\r\nused_cpu_sys:{system:.6}\r\nused_cpu_user:{user:.6}\r\n\
+                     used_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n\
+                     used_cpu_sys_main_thread:{shard_system:.6}\r\n\
+                     used_cpu_user_main_thread:{shard_user:.6}\r\n"
                 );
             }
             "modules" => text.push_str("# Modules\r\n"),
@@ -633,6 +741,11 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
 /// User and system CPU seconds of the whole process.
 fn process_cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_of_stat(&stat)
+}
+
+/// utime and stime of a /proc/.../stat line, in seconds.
+fn cpu_seconds_of_stat(stat: &str) -> (f64, f64) {
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -644,6 +757,78 @@ fn process_cpu_seconds() -> (f64, f64) {
     };
     // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
     (ticks(11), ticks(12))
+}
+
+/// User and system CPU seconds of the calling thread.
+fn thread_cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    cpu_seconds_of_stat(&stat)
+}
+
+/// MemTotal of /proc/meminfo, in bytes (INFO total_system_memory).
+fn total_system_memory() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    meminfo
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// What INFO says of the process itself, fixed for its lifetime.
+struct ProcessIdentity {
+    /// 40 random hex digits, new at every start (as Redis's run_id).
+    run_id: String,
+    /// The replication id a replica would follow (random, as Redis's master_replid).
+    replid: String,
+    os: String,
+    executable: String,
+    /// "systemd" when started by systemd, else "no".
+    supervised: &'static str,
+}
+
+impl ProcessIdentity {
+    fn get() -> &'static ProcessIdentity {
+        static IDENTITY: std::sync::OnceLock<ProcessIdentity> = std::sync::OnceLock::new();
+        IDENTITY.get_or_init(|| {
+            let mut random = [0u8; 40];
+            let filled = std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+                .is_ok();
+            if !filled {
+                // No /dev/urandom: the clock and the pid still differ between starts.
+                let mut x = crate::clock::ticks() ^ ((std::process::id() as u64) << 32) | 1;
+                for byte in random.iter_mut() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    *byte = x as u8;
+                }
+            }
+            let hex =
+                |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+            let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+            ProcessIdentity {
+                run_id: hex(&random[..20]),
+                replid: hex(&random[20..]),
+                os: format!("Linux {} {}", release.trim(), std::env::consts::ARCH),
+                executable: std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "shardis".to_string()),
+                supervised: if std::env::var_os("INVOCATION_ID").is_some() {
+                    "systemd"
+                } else {
+                    "no"
+                },
+            }
+        })
+    }
 }
 
 /// INFO [section ...] on one shard; with several shards the server sums every shard's data.

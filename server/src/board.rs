@@ -68,6 +68,15 @@ pub fn metrics_input(board: &Board) -> MetricsInput {
         net_input_bytes: s.net_input_bytes,
         net_output_bytes: s.net_output_bytes,
         total_error_replies: total.errors.total_error_replies(),
+        instantaneous_input_kbps: s.instantaneous_input_bytes_per_sec as f64 / 1024.0,
+        instantaneous_output_kbps: s.instantaneous_output_bytes_per_sec as f64 / 1024.0,
+        mem_fragmentation_ratio: if memory.used == 0 {
+            0.0
+        } else {
+            memory.rss as f64 / memory.used as f64
+        },
+        cpu_seconds: shard::families::server::process_cpu_seconds(),
+        cpu_main_thread_seconds: total.shard_cpu_seconds,
         dbs: total
             .keyspace
             .iter()

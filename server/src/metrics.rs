@@ -69,8 +69,7 @@ pub struct ShardFigures {
 }
 
 /// Everything one scrape reports; the server fills it from what the shards published.
-#[allow(dead_code)] // Built by the server once the endpoint is wired in.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetricsInput {
     pub uptime_seconds: u64,
     pub start_time_seconds: u64,
@@ -91,6 +90,13 @@ pub struct MetricsInput {
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
     pub total_error_replies: u64,
+    pub instantaneous_input_kbps: f64,
+    pub instantaneous_output_kbps: f64,
+    pub mem_fragmentation_ratio: f64,
+    /// CPU seconds (user, system) of the whole process, and of the shard threads (what
+    /// redis_exporter calls the main thread's).
+    pub cpu_seconds: (f64, f64),
+    pub cpu_main_thread_seconds: (f64, f64),
     pub dbs: Vec<DbFigures>,
     pub commands: Vec<CommandFigures>,
     /// Error code ("ERR", "WRONGTYPE", ...) and how many replies carried it.
@@ -113,7 +119,39 @@ pub fn render(namespace: &str, input: &MetricsInput) -> String {
     }
     write_duration_counter(&mut out, &prefix, &input.commands);
     write_latency_histogram(&mut out, &prefix, &input.commands);
+    let cpu = [
+        (
+            "cpu_user_seconds_total",
+            "User CPU time of the server.",
+            input.cpu_seconds.0,
+        ),
+        (
+            "cpu_sys_seconds_total",
+            "System CPU time of the server.",
+            input.cpu_seconds.1,
+        ),
+        (
+            "cpu_user_main_thread_seconds_total",
+            "User CPU time of the shard threads (the threads serving commands).",
+            input.cpu_main_thread_seconds.0,
+        ),
+        (
+            "cpu_sys_main_thread_seconds_total",
+            "System CPU time of the shard threads (the threads serving commands).",
+            input.cpu_main_thread_seconds.1,
+        ),
+    ];
+    for (suffix, help, seconds) in cpu {
+        write_float_counter(&mut out, &format!("{prefix}{suffix}"), help, seconds);
+    }
     out
+}
+
+/// A counter with a fractional value (the `metrics` facade's counters are integers).
+fn write_float_counter(out: &mut String, name: &str, help: &str, value: f64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "{name} {value}\n");
 }
 
 /// The namespace, made a valid metric-name prefix (`[a-zA-Z_:][a-zA-Z0-9_:]*`), plus `_`.
@@ -197,7 +235,7 @@ fn record(prefix: &str, input: &MetricsInput) {
     } else {
         input.keyspace_hits as f64 / (input.keyspace_hits as f64 + input.keyspace_misses as f64)
     };
-    let gauges: [(&str, &'static str, f64); 11] = [
+    let gauges: [(&str, &'static str, f64); 14] = [
         (
             "up",
             "Information about the Redis instance: 1 when it answers.",
@@ -252,6 +290,21 @@ fn record(prefix: &str, input: &MetricsInput) {
             "config_maxclients",
             "The maxclients setting.",
             input.maxclients as f64,
+        ),
+        (
+            "instantaneous_input_kbps",
+            "Network input rate, in KiB per second.",
+            input.instantaneous_input_kbps,
+        ),
+        (
+            "instantaneous_output_kbps",
+            "Network output rate, in KiB per second.",
+            input.instantaneous_output_kbps,
+        ),
+        (
+            "mem_fragmentation_ratio",
+            "Resident set size divided by allocated bytes.",
+            input.mem_fragmentation_ratio,
         ),
     ];
     for (suffix, help, value) in gauges {
@@ -856,6 +909,11 @@ mod tests {
             net_input_bytes: 1234,
             net_output_bytes: 5678,
             total_error_replies: 6,
+            instantaneous_input_kbps: 1.5,
+            instantaneous_output_kbps: 2.25,
+            mem_fragmentation_ratio: 3.0,
+            cpu_seconds: (1.25, 0.5),
+            cpu_main_thread_seconds: (1.0, 0.25),
             dbs: vec![
                 DbFigures {
                     db: 0,
@@ -933,6 +991,10 @@ mod tests {
         "errors_total",
         "total_error_replies",
         "shard_commands_processed_total",
+        "cpu_user_seconds_total",
+        "cpu_sys_seconds_total",
+        "cpu_user_main_thread_seconds_total",
+        "cpu_sys_main_thread_seconds_total",
     ];
 
     const GAUGES: &[&str] = &[
@@ -947,6 +1009,9 @@ mod tests {
         "connected_clients",
         "blocked_clients",
         "config_maxclients",
+        "instantaneous_input_kbps",
+        "instantaneous_output_kbps",
+        "mem_fragmentation_ratio",
         "db_keys",
         "db_keys_expiring",
         "shard_keys",

@@ -739,7 +739,7 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
 }
 
 /// User and system CPU seconds of the whole process.
-fn process_cpu_seconds() -> (f64, f64) {
+pub fn process_cpu_seconds() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     cpu_seconds_of_stat(&stat)
 }

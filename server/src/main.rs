@@ -17,9 +17,10 @@ mod tx;
 
 /// jemalloc, as Redis uses: size classes without a per-allocation header, and thread caches
 /// that keep each shard's allocations on its own core — measurably less memory per key than
-/// glibc malloc for the many small allocations a keyspace makes.
+/// glibc malloc for the many small allocations a keyspace makes. Wrapped so a shard freeing
+/// another shard's memory sends it straight home (see `memory::ShardAllocator`).
 #[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static ALLOCATOR: memory::ShardAllocator = memory::ShardAllocator;
 
 /// jemalloc's options, read when it starts: return freed pages to the system from a
 /// background thread (Redis runs jemalloc the same way, jemalloc-bg-thread yes), so an

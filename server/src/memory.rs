@@ -1,8 +1,92 @@
 //! Memory figures from the allocator (jemalloc, as Redis): what INFO's used_memory and the
 //! per-shard gauges report.
 
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tikv_jemalloc_ctl::{epoch, stats, thread};
+use tikv_jemallocator::Jemalloc;
+
+thread_local! {
+    /// Set while this thread handles memory another shard allocated (see
+    /// [`freeing_foreign_memory`]).
+    static FREES_SKIP_THREAD_CACHE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// jemalloc, except that frees made inside [`freeing_foreign_memory`] skip the thread's cache.
+///
+/// Why: a block freed into a shard's thread cache is handed out again to that shard's next
+/// allocation of its size, whichever arena it came from. A shard freeing another shard's
+/// message payloads (transaction ops and results, lock sets, watched keys) would keep that
+/// memory as its own data while it stays counted in the other shard's arena: the split of
+/// maxmemory between shards would drift for good. Freed past the cache, a block goes back to
+/// its own arena at once, and the owner's next exact reading is right.
+pub struct ShardAllocator;
+
+/// jemalloc's flags for a layout, as tikv-jemallocator computes them (alignment only when
+/// the size class does not give it already).
+fn layout_flags(layout: &Layout) -> std::ffi::c_int {
+    // The malloc alignment on x86-64 and aarch64 Linux.
+    const MAX_ALIGN_T: usize = 16;
+    if layout.align() <= MAX_ALIGN_T && layout.align() <= layout.size() {
+        0
+    } else {
+        tikv_jemalloc_sys::MALLOCX_ALIGN(layout.align())
+    }
+}
+
+// SAFETY: every call is jemalloc's own, with the layout's size and flags, as Jemalloc does;
+// the cache-skipping paths only add MALLOCX_TCACHE_NONE, which changes where a freed block
+// goes, not the contract.
+unsafe impl GlobalAlloc for ShardAllocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        unsafe { Jemalloc.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded as is.
+        unsafe { Jemalloc.alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if FREES_SKIP_THREAD_CACHE.with(Cell::get) {
+            let flags = layout_flags(&layout) | tikv_jemalloc_sys::MALLOCX_TCACHE_NONE;
+            // SAFETY: `ptr` came from this allocator with `layout` (GlobalAlloc's contract).
+            unsafe { tikv_jemalloc_sys::sdallocx(ptr.cast(), layout.size(), flags) }
+        } else {
+            // SAFETY: forwarded as is.
+            unsafe { Jemalloc.dealloc(ptr, layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if FREES_SKIP_THREAD_CACHE.with(Cell::get) {
+            // SAFETY: the alignment is the block's own, valid; `new_size` is non-zero and
+            // does not overflow when rounded up to it (GlobalAlloc::realloc's contract).
+            let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            let flags = layout_flags(&new_layout) | tikv_jemalloc_sys::MALLOCX_TCACHE_NONE;
+            // SAFETY: as `dealloc`; rallocx keeps the contents and frees the old block.
+            unsafe { tikv_jemalloc_sys::rallocx(ptr.cast(), new_size, flags).cast() }
+        } else {
+            // SAFETY: forwarded as is.
+            unsafe { Jemalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+/// Run `f` (handling a message from another shard) with frees going straight back to the
+/// arenas the blocks came from, not into this thread's cache (see [`ShardAllocator`]).
+pub fn freeing_foreign_memory<R>(f: impl FnOnce() -> R) -> R {
+    let was = FREES_SKIP_THREAD_CACHE.with(|flag| flag.replace(true));
+    let result = f();
+    FREES_SKIP_THREAD_CACHE.with(|flag| flag.set(was));
+    result
+}
 
 /// Process-wide memory figures as INFO's memory section reports them.
 pub struct ProcessMemory {
@@ -121,6 +205,8 @@ pub struct ArenaMeter {
     base: u64,
     base_allocated: u64,
     base_deallocated: u64,
+    /// Bytes sent to other shards to free since the last refresh.
+    exported: u64,
 }
 
 impl ArenaMeter {
@@ -138,6 +224,7 @@ impl ArenaMeter {
             base: 0,
             base_allocated: 0,
             base_deallocated: 0,
+            exported: 0,
         };
         shard::evict::MemoryMeter::refresh(&mut meter);
         Some(meter)
@@ -159,7 +246,7 @@ impl shard::evict::MemoryMeter for ArenaMeter {
             .thread
             .deallocated()
             .wrapping_sub(self.base_deallocated);
-        (self.base + allocated).saturating_sub(freed)
+        (self.base + allocated).saturating_sub(freed + self.exported)
     }
 
     fn refresh(&mut self) {
@@ -170,6 +257,11 @@ impl shard::evict::MemoryMeter for ArenaMeter {
         self.base = self.arena_bytes();
         self.base_allocated = self.thread.allocated();
         self.base_deallocated = self.thread.deallocated();
+        self.exported = 0;
+    }
+
+    fn exported(&mut self, bytes: u64) {
+        self.exported += bytes;
     }
 }
 
@@ -217,5 +309,47 @@ mod tests {
         })
         .join()
         .expect("metered thread");
+    }
+
+    /// A shard freeing another shard's blocks (and going on allocating) must not keep them:
+    /// freed inside `freeing_foreign_memory`, they go home to the owner's arena at once.
+    #[test]
+    fn foreign_frees_go_home_not_into_the_freeing_threads_cache() {
+        use shard::evict::MemoryMeter;
+        use std::sync::mpsc;
+        let (to_freer, blocks_in) = mpsc::channel::<Vec<Vec<u8>>>();
+        let (done, freed) = mpsc::channel::<()>();
+        let (stop, stopped) = mpsc::channel::<()>();
+        // Few enough blocks to fit in a thread cache: freed into it, every one would be
+        // handed out again to the freeing thread's next allocations.
+        const BLOCKS: usize = 50;
+        // A long-lived thread that frees what it gets, then allocates the same sizes.
+        let freer = std::thread::spawn(move || {
+            let blocks = blocks_in.recv().expect("blocks");
+            freeing_foreign_memory(|| drop(blocks));
+            let own: Vec<Vec<u8>> = (0..BLOCKS).map(|_| vec![2u8; 1000]).collect();
+            done.send(()).expect("report");
+            stopped.recv().expect("stop");
+            drop(own);
+        });
+        std::thread::spawn(move || {
+            let keyspace = shard::keyspace::Keyspace::new();
+            let mut meter = ArenaMeter::bind_current_thread().expect("own arena");
+            let blocks: Vec<Vec<u8>> = (0..BLOCKS).map(|_| vec![1u8; 1000]).collect();
+            meter.refresh();
+            let exact = meter.used(&keyspace);
+            to_freer.send(blocks).expect("send");
+            freed.recv().expect("freed");
+            meter.refresh();
+            let after = meter.used(&keyspace);
+            assert!(
+                after + (BLOCKS as u64 - 5) * 1000 <= exact,
+                "{exact} -> {after}: the freeing thread kept this arena's blocks"
+            );
+            stop.send(()).expect("stop");
+        })
+        .join()
+        .expect("metered thread");
+        freer.join().expect("freeing thread");
     }
 }

@@ -70,6 +70,13 @@ impl PackedCommands {
         self.client_end = self.bytes.len() as u32;
     }
 
+    /// Bytes of heap its buffers hold.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.bytes.capacity()
+            + self.arg_ends.capacity() * std::mem::size_of::<u32>()
+            + self.commands.capacity() * std::mem::size_of::<PackedCommand>()) as u64
+    }
+
     /// Whether it holds buffers worth giving back for reuse.
     pub fn has_buffers(&self) -> bool {
         self.bytes.capacity() > 0
@@ -129,6 +136,11 @@ pub struct PackedReplies {
 }
 
 impl PackedReplies {
+    /// Bytes of heap its buffers hold.
+    pub fn heap_bytes(&self) -> u64 {
+        (self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<(u64, u32)>()) as u64
+    }
+
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
@@ -247,4 +259,64 @@ pub enum Response {
     },
     /// A watched key got data.
     WatchFired { id: u64 },
+}
+
+impl ShardOp {
+    /// Heap bytes of this operation that its receiver frees once it ran (entries moved into
+    /// the receiver's keyspace stay alive there and are not counted).
+    fn heap_bytes(&self) -> u64 {
+        match self {
+            ShardOp::Run { commands } => commands.heap_bytes(),
+            ShardOp::TakeEntry { key, .. } => key.len() as u64,
+            ShardOp::PutEntry { key, .. } => (key.len() + std::mem::size_of::<Entry>()) as u64,
+            ShardOp::Fanout { args, .. } => args.iter().map(|a| a.capacity() as u64).sum(),
+            _ => 0,
+        }
+    }
+}
+
+impl OpResult {
+    /// Heap bytes of this result that the coordinator frees once it used it (an entry
+    /// taken out moves on to live elsewhere and is not counted).
+    fn heap_bytes(&self) -> u64 {
+        match self {
+            OpResult::Replies(replies) => replies.heap_bytes(),
+            OpResult::Text(text) => text.capacity() as u64,
+            OpResult::RandomKey { reply, .. } => reply.capacity() as u64,
+            _ => 0,
+        }
+    }
+}
+
+impl Request {
+    /// Bytes of the sender's memory that the receiving shard will free: the sender counts
+    /// them as gone when it sends (see `MemoryMeter::exported`).
+    pub fn exported_bytes(&self) -> u64 {
+        match self {
+            Request::Op { op, .. } => std::mem::size_of::<ShardOp>() as u64 + op.heap_bytes(),
+            Request::Lock { ops, .. } => {
+                let slots = ops.capacity() * std::mem::size_of::<(u32, ShardOp)>();
+                slots as u64 + ops.iter().map(|(_, op)| op.heap_bytes()).sum::<u64>()
+            }
+            Request::Watch { keys, .. } => keys.iter().map(|k| k.len() as u64).sum(),
+            Request::MonitorFeed { lines } => lines.capacity() as u64,
+            _ => 0,
+        }
+    }
+}
+
+impl Response {
+    /// As [`Request::exported_bytes`], for replies to the coordinator.
+    pub fn exported_bytes(&self) -> u64 {
+        match self {
+            Response::OpDone { result, .. } => {
+                std::mem::size_of::<OpResult>() as u64 + result.heap_bytes()
+            }
+            Response::Locked { results, .. } => {
+                let slots = results.capacity() * std::mem::size_of::<(u32, OpResult)>();
+                slots as u64 + results.iter().map(|(_, r)| r.heap_bytes()).sum::<u64>()
+            }
+            _ => 0,
+        }
+    }
 }

@@ -1398,6 +1398,7 @@ impl Runtime {
         if to == self.me() {
             self.local_requests.push_back(request);
         } else {
+            self.shard.memory.exported(request.exported_bytes());
             self.endpoint.send_request(to, request);
         }
     }
@@ -1406,6 +1407,7 @@ impl Runtime {
         if to == self.me() {
             self.local_responses.push_back(response);
         } else {
+            self.shard.memory.exported(response.exported_bytes());
             self.endpoint.send_response(to, response);
         }
     }
@@ -1661,7 +1663,15 @@ impl Runtime {
                     break;
                 };
                 any = true;
-                self.on_request(from, message);
+                if matches!(
+                    message,
+                    Request::Forward { .. } | Request::FreeReplies { .. }
+                ) {
+                    // Batches carry nothing this shard frees (see `message::Batch`).
+                    self.on_request(from, message);
+                } else {
+                    crate::memory::freeing_foreign_memory(|| self.on_request(from, message));
+                }
             }
             for _ in 0..256 {
                 let Some(message) = self.endpoint.responses_in[from]
@@ -1671,7 +1681,11 @@ impl Runtime {
                     break;
                 };
                 any = true;
-                self.on_response(from, message);
+                if matches!(message, Response::Forwarded { .. }) {
+                    self.on_response(from, message);
+                } else {
+                    crate::memory::freeing_foreign_memory(|| self.on_response(from, message));
+                }
             }
         }
         for _ in 0..4096 {

@@ -19,6 +19,9 @@ pub trait MemoryMeter {
     fn used(&self, keyspace: &Keyspace) -> u64;
     /// Take a fresh exact reading (the event loop calls this every tick).
     fn refresh(&mut self) {}
+    /// `bytes` of this shard's memory went to another shard, which will free them: count
+    /// them as gone now rather than at the next exact reading.
+    fn exported(&mut self, _bytes: u64) {}
 }
 
 /// No measurement: a shard with this meter never counts as full.

@@ -88,6 +88,7 @@ fn serve(mut settings: Settings) -> std::io::Result<()> {
     // Everything allocated so far (rings, tables) lives outside the shards for good.
     let memory_outside_shards = memory::allocated();
     memory::add_startup(memory_outside_shards);
+    memory::set_outside_shards(memory_outside_shards);
     let started_ms = runtime::now_ms();
     // One numbering for every shard's slow log (SLOWLOG GET shows them merged).
     let slowlog_ids = Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -106,9 +106,49 @@ static PEAK: AtomicU64 = AtomicU64::new(0);
 /// Memory outside the shards at start plus each shard's once it is set up.
 static STARTUP: AtomicU64 = AtomicU64::new(0);
 
+/// The shard threads' arenas, registered as each binds its own (at start only).
+static SHARD_ARENAS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Bytes allocated outside every shard's arena (rings, the metrics thread, the freeing
+/// thread's cache...) at the last measurement: taken off maxmemory before it is split among
+/// shards, so INFO used_memory, which counts the whole process, stays at maxmemory.
+static OUTSIDE_SHARDS: AtomicU64 = AtomicU64::new(0);
+
+/// The last measurement of the memory outside the shards.
+pub fn outside_shards() -> u64 {
+    OUTSIDE_SHARDS.load(Ordering::Relaxed)
+}
+
+/// Measure the memory outside the shards (one shard does it, on its tick, right after its
+/// own exact reading advanced the statistics epoch: the total and every arena come from
+/// the same snapshot).
+pub fn measure_outside_shards() {
+    let Ok(arenas) = SHARD_ARENAS.lock().map(|a| a.clone()) else {
+        return;
+    };
+    let total = stats::allocated::read().map_or(0, |n| n as u64);
+    let in_shards: u64 = arenas.iter().map(|&arena| arena_allocated(arena)).sum();
+    OUTSIDE_SHARDS.store(total.saturating_sub(in_shards), Ordering::Relaxed);
+}
+
+/// Small and large bytes allocated in one arena, at the current statistics epoch.
+fn arena_allocated(arena: u32) -> u64 {
+    let read = |kind: &str| {
+        let name = format!("stats.arenas.{arena}.{kind}.allocated\0");
+        // SAFETY: a size_t statistic, named with a valid arena index.
+        unsafe { tikv_jemalloc_ctl::raw::read::<usize>(name.as_bytes()) }.unwrap_or(0) as u64
+    };
+    read("small") + read("large")
+}
+
 /// Count `bytes` into the startup figure (main and each shard call it once, at start).
 pub fn add_startup(bytes: u64) {
     STARTUP.fetch_add(bytes, Ordering::Relaxed);
+}
+
+/// The first measure of the memory outside the shards, before they start.
+pub fn set_outside_shards(bytes: u64) {
+    OUTSIDE_SHARDS.store(bytes, Ordering::Relaxed);
 }
 
 impl ProcessMemory {
@@ -216,6 +256,9 @@ impl ArenaMeter {
         // returns an unsigned index, thread.arena takes one.
         let arena: u32 = unsafe { tikv_jemalloc_ctl::raw::read(b"arenas.create\0") }.ok()?;
         unsafe { tikv_jemalloc_ctl::raw::write(b"thread.arena\0", arena) }.ok()?;
+        if let Ok(mut arenas) = SHARD_ARENAS.lock() {
+            arenas.push(arena);
+        }
         let name = |kind: &str| format!("stats.arenas.{arena}.{kind}.allocated\0").into_bytes();
         let mut meter = ArenaMeter {
             small: name("small"),
@@ -309,6 +352,47 @@ mod tests {
         })
         .join()
         .expect("metered thread");
+    }
+
+    /// What a shard's arena holds is not "outside the shards"; what other threads hold is.
+    #[test]
+    fn memory_outside_the_shards_leaves_shard_arenas_out() {
+        // Big next to what the tests running beside this one allocate meanwhile; and
+        // tried a few times, as one of them may allocate tens of MB just then.
+        const BIG: usize = 64 << 20;
+        let measure = || {
+            let _ = epoch::advance();
+            measure_outside_shards();
+            outside_shards()
+        };
+        let mut last = String::new();
+        for _ in 0..10 {
+            let (held, release) = std::sync::mpsc::channel::<()>();
+            let (go, wait) = std::sync::mpsc::channel::<()>();
+            let before = measure();
+            let shard_thread = std::thread::spawn(move || {
+                let _meter = ArenaMeter::bind_current_thread().expect("own arena");
+                let data = vec![1u8; BIG];
+                go.send(()).expect("report");
+                release.recv().expect("release");
+                drop(data);
+            });
+            wait.recv().expect("shard thread ready");
+            let with_shard_data = measure();
+            held.send(()).expect("release");
+            shard_thread.join().expect("shard thread");
+            let outside_data = vec![2u8; BIG];
+            let with_outside_data = measure();
+            drop(outside_data);
+            if with_shard_data < before + (16 << 20) && with_outside_data > before + (48 << 20) {
+                return;
+            }
+            last = format!(
+                "before {before}, a shard holding 64 MB {with_shard_data}, \
+                 another thread holding 64 MB {with_outside_data}"
+            );
+        }
+        panic!("memory outside the shards miscounted: {last}");
     }
 
     /// A shard freeing another shard's blocks (and going on allocating) must not keep them:

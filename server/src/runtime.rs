@@ -434,6 +434,10 @@ impl Runtime {
     fn on_tick(&mut self) {
         self.shard.sample_ops();
         self.shard.memory.refresh();
+        if self.me() == 0 {
+            crate::memory::measure_outside_shards();
+        }
+        self.shard.memory_outside_shards = crate::memory::outside_shards();
         if self.shard.settings.maxmemory != 0 {
             // Evict here too, so a shard over its share shrinks even while idle (after
             // CONFIG SET maxmemory lowered it); rounds continue every loop turn until done.

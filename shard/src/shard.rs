@@ -107,8 +107,8 @@ pub struct Shard {
     pub latency_monitor: LatencyMonitor,
     /// Measures this shard's memory for maxmemory.
     pub memory: Box<dyn MemoryMeter>,
-    /// Bytes allocated outside every shard when the server started (rings, tables),
-    /// charged against maxmemory before it is split among shards.
+    /// Bytes allocated outside every shard's memory (rings, the metrics thread...), as
+    /// last measured (every tick), charged against maxmemory before it is split among shards.
     pub memory_outside_shards: u64,
     pub eviction_pool: EvictionPool,
     rng: u64,

@@ -195,6 +195,9 @@ pub struct Db {
     slots: Vec<SlotTable>,
     keys: usize,
     volatile: usize,
+    /// Estimated mean time to live of the keys with an expiry, in ms (INFO avg_ttl): what
+    /// the active expiry cycle sees, smoothed as Redis does.
+    avg_ttl_ms: u64,
 }
 
 impl Db {
@@ -209,6 +212,10 @@ impl Db {
     /// Keys with an expiry set.
     pub fn volatile(&self) -> usize {
         self.volatile
+    }
+
+    pub fn avg_ttl_ms(&self) -> u64 {
+        self.avg_ttl_ms
     }
 }
 
@@ -460,20 +467,37 @@ impl Keyspace {
         }
         let checked = table.volatile as usize;
         let mut expired = 0usize;
+        let (mut ttl_sum, mut ttl_samples) = (0u64, 0u64);
         let mut position = 0;
         while position < table.items.len() {
+            let expire_at = table.items[position].entry.expire_at;
             if is_expired(&table.items[position].entry, now_ms) {
                 let hash = self.hasher.hash_one(&*table.items[position].key);
                 // The last item moves here: look at this position again.
                 table.remove_at(hash, position, &self.hasher);
                 expired += 1;
             } else {
+                if expire_at != NO_EXPIRE {
+                    ttl_sum = ttl_sum.saturating_add(expire_at - now_ms);
+                    ttl_samples += 1;
+                }
                 position += 1;
             }
         }
         table.volatile -= expired as u32;
         db_state.volatile -= expired;
         db_state.keys -= expired;
+        if let Some(sample) = ttl_sum.checked_div(ttl_samples) {
+            // Redis's running estimate: the first sample, then 2% of each new one.
+            db_state.avg_ttl_ms = if db_state.avg_ttl_ms == 0 {
+                sample
+            } else {
+                db_state.avg_ttl_ms / 50 * 49 + sample / 50
+            };
+        }
+        if db_state.volatile == 0 {
+            db_state.avg_ttl_ms = 0;
+        }
         self.expired_keys += expired as u64;
         ExpireStep { checked, expired }
     }
@@ -685,6 +709,26 @@ mod tests {
         );
         assert_eq!(ks.db(0).len(), 0);
         assert!(!ks.has_volatile());
+    }
+
+    #[test]
+    fn active_expiry_estimates_the_mean_ttl() {
+        let mut ks = Keyspace::new();
+        // Same hash tag: one slot, visited by one step.
+        for (key, ttl) in [(&b"{t}a"[..], 1_000), (b"{t}b", 3_000), (b"{t}c", 0)] {
+            ks.insert(0, key, entry(b"v"), 0);
+            if ttl > 0 {
+                ks.set_expire(0, key, 10_000 + ttl, 0);
+            }
+        }
+        assert_eq!(ks.db(0).avg_ttl_ms(), 0, "nothing sampled yet");
+        ks.expire_slot(0, key_slot(b"{t}a"), 10_000);
+        assert_eq!(ks.db(0).avg_ttl_ms(), 2_000, "first sample taken as is");
+        // Later samples move it by 2% of theirs.
+        ks.expire_slot(0, key_slot(b"{t}a"), 11_000);
+        assert_eq!(ks.db(0).avg_ttl_ms(), 2_000 / 50 * 49 + 2_000 / 50);
+        ks.expire_slot(0, key_slot(b"{t}a"), 13_000);
+        assert_eq!(ks.db(0).avg_ttl_ms(), 0, "no key with a TTL left");
     }
 
     #[test]

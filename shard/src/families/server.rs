@@ -373,6 +373,9 @@ pub struct InfoData {
     pub stats: Stats,
     /// (keys, keys with an expiry) per database.
     pub keyspace: [(u64, u64); DB_COUNT],
+    /// Per database, the estimated mean TTL (ms) times the keys with an expiry: summed over
+    /// shards, then divided by the total, it gives INFO's avg_ttl.
+    pub ttl_weight: [f64; DB_COUNT],
     pub started_ms: u64,
     pub now_ms: u64,
     pub shards: usize,
@@ -421,6 +424,7 @@ impl InfoData {
         for (db, slot) in data.keyspace.iter_mut().enumerate() {
             let part = shard.keyspace.db(db);
             *slot = (part.len() as u64, part.volatile() as u64);
+            data.ttl_weight[db] = part.avg_ttl_ms() as f64 * part.volatile() as f64;
         }
         data
     }
@@ -431,6 +435,9 @@ impl InfoData {
         for (mine, theirs) in self.keyspace.iter_mut().zip(other.keyspace.iter()) {
             mine.0 += theirs.0;
             mine.1 += theirs.1;
+        }
+        for (mine, theirs) in self.ttl_weight.iter_mut().zip(other.ttl_weight.iter()) {
+            *mine += theirs;
         }
         self.used_memory += other.used_memory;
         self.used_memory_rss = self.used_memory_rss.max(other.used_memory_rss);
@@ -728,7 +735,15 @@ pub fn render_info(sections: &[&str], data: &InfoData) -> String {
                 text.push_str("# Keyspace\r\n");
                 for (db, (keys, expires)) in data.keyspace.iter().enumerate() {
                     if *keys > 0 {
-                        let _ = write!(text, "db{db}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                        let avg_ttl = if *expires > 0 {
+                            (data.ttl_weight[db] / *expires as f64) as u64
+                        } else {
+                            0
+                        };
+                        let _ = write!(
+                            text,
+                            "db{db}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n"
+                        );
                     }
                 }
             }

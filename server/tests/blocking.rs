@@ -18,27 +18,6 @@ use std::time::{Duration, Instant};
 /// Read timeout for every connection in this file.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-/// Shard of `key` (no hashtags used here) when 16384 slots are split in
-/// `n` contiguous ranges.
-fn shard_of(key: &str, n: usize) -> usize {
-    (crc16(key.as_bytes()) as usize % 16384) * n / 16384
-}
-
 /// `per_shard` keys `prefix:<i>` on each of 4 shards (so with 4 shards a
 /// blocked connection is, for most keys, on a different shard than the key).
 fn spread_keys(prefix: &str, per_shard: usize) -> Vec<String> {

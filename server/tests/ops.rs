@@ -30,41 +30,6 @@ fn shardis_only(test: &str) -> bool {
     false
 }
 
-// ---------------------------------------------------------------------------
-// Slots: which shard owns a key (CRC16-XMODEM, {hashtag}, contiguous ranges)
-// ---------------------------------------------------------------------------
-
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-fn key_slot(key: &[u8]) -> usize {
-    let hashed = match key.iter().position(|&b| b == b'{') {
-        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
-            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
-            _ => key,
-        },
-        None => key,
-    };
-    crc16(hashed) as usize % 16384
-}
-
-/// The shard of `n` that owns `key` (shard i owns slots i*16384/n .. (i+1)*16384/n).
-fn shard_of(key: &str, n: usize) -> usize {
-    key_slot(key.as_bytes()) * n / 16384
-}
-
 /// The first key `prefix-I` (I = 0, 1, ...) that lives on `shard` of `n`.
 fn key_on(prefix: &str, shard: usize, n: usize) -> String {
     (0..100_000)
@@ -80,6 +45,11 @@ fn slot_function_matches_redis_cluster() {
     assert_eq!(key_slot(b"bar"), 5061);
     assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
     assert_eq!(key_slot(b"{}x"), crc16(b"{}x") as usize % 16384);
+    assert_eq!(
+        key_slot(b"foo{}{bar}"),
+        crc16(b"foo{}{bar}") as usize % 16384
+    );
+    assert_eq!(crc16(b"123456789"), 0x31C3);
     assert_eq!(shard_of("foo", 3), 2);
     assert_eq!(shard_of("bar", 3), 0);
 }

@@ -1298,3 +1298,40 @@ pub fn listed_commands(c: &mut Conn, skip: &[&str]) -> Vec<ListedCommand> {
     }
     listed
 }
+
+/// CRC16-XMODEM (poly 0x1021, init 0), bit by bit: Redis Cluster's key hash, written
+/// independently of the server's so tests check it.
+#[allow(dead_code)]
+pub fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in data {
+        crc ^= (b as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// Redis Cluster key slot, with the `{hashtag}` rule.
+#[allow(dead_code)]
+pub fn key_slot(key: &[u8]) -> usize {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    crc16(hashed) as usize % 16384
+}
+
+/// The shard of `n` that owns `key` (shard i owns slots i*16384/n .. (i+1)*16384/n).
+#[allow(dead_code)]
+pub fn shard_of(key: &str, n: usize) -> usize {
+    key_slot(key.as_bytes()) * n / 16384
+}

@@ -259,32 +259,4 @@ else echo "OVERALL: FAIL (see the result column and Problems)"; fi
 echo "raw data, RSS/INFO time series and logs: $OUT"
 
 # ---------------------------------------------------------------- RESULTS.md
-if [[ $RECORD == 1 ]]; then
-    {
-        echo
-        TITLE="## $(date -u '+%Y-%m-%d %H:%M:%S UTC') — cache workload under maxmemory (bench/cache.sh)"
-        if [[ $QUICK == 1 ]]; then TITLE+=" (quick run)"; fi
-        if [[ $SELFTEST == 1 ]]; then TITLE+=" (SELF-TEST: redis-server stands in for shardis)"; fi
-        echo "$TITLE"
-        echo
-        echo "- machine: $(machine_line)"
-        echo "- $(redis-server --version)"
-        echo "- shardis: $SHARDIS_BIN, git rev: $(git_rev)"
-        echo "- overall: $(if [[ $PASS_ALL == 1 ]]; then echo PASS; elif ((ERRORS > 0)); then echo ERROR; else echo FAIL; fi)"
-        echo
-        echo "Commands (ports are ephemeral; every run gets fresh servers):"
-        echo
-        echo '```'
-        awk '!seen[$0]++' "$CMDS"
-        echo '```'
-        echo
-        cat "$REPORT"
-    } >>"$RESULTS"
-    log "appended results to $RESULTS"
-else
-    log "--no-record: $RESULTS not touched"
-fi
-
-if ((ERRORS > 0)); then exit 1; fi
-if [[ $STRICT == 1 && $PASS_ALL != 1 ]]; then exit 1; fi
-exit 0
+record_and_exit "cache workload under maxmemory (bench/cache.sh)" "Commands (ports are ephemeral; every run gets fresh servers):"

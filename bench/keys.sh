@@ -215,33 +215,4 @@ else echo "OVERALL: FAIL (Shardis RSS per key above $TARGET × Redis's somewhere
 echo "raw data and logs: $OUT"
 
 # ---------------------------------------------------------------- RESULTS.md
-if [[ $RECORD == 1 ]]; then
-    {
-        echo
-        TITLE="## $(date -u '+%Y-%m-%d %H:%M:%S UTC') — memory per key (bench/keys.sh)"
-        if [[ $QUICK == 1 ]]; then TITLE+=" (quick run)"; fi
-        if [[ $SELFTEST == 1 ]]; then TITLE+=" (SELF-TEST: redis-server stands in for shardis)"; fi
-        echo "$TITLE"
-        echo
-        echo "- machine: $(machine_line)"
-        echo "- $(redis-server --version)"
-        echo "- shardis: $SHARDIS_BIN, git rev: $(git_rev)"
-        echo "- servers on CPU $SERVER_CPU, loader (bench/loadgen) on CPU $CLIENT_CPU"
-        echo "- overall: $(if [[ $PASS_ALL == 1 ]]; then echo PASS; elif ((ERRORS > 0)); then echo "ERROR"; else echo FAIL; fi)"
-        echo
-        echo "Commands (ports are ephemeral; every (size, server) gets a fresh server):"
-        echo
-        echo '```'
-        awk '!seen[$0]++' "$CMDS"
-        echo '```'
-        echo
-        cat "$REPORT"
-    } >>"$RESULTS"
-    log "appended results to $RESULTS"
-else
-    log "--no-record: $RESULTS not touched"
-fi
-
-if ((ERRORS > 0)); then exit 1; fi
-if [[ $STRICT == 1 && $PASS_ALL != 1 ]]; then exit 1; fi
-exit 0
+record_and_exit "memory per key (bench/keys.sh)" "Commands (ports are ephemeral; every (size, server) gets a fresh server):" "servers on CPU $SERVER_CPU, loader (bench/loadgen) on CPU $CLIENT_CPU"

@@ -267,3 +267,45 @@ machine_line() {
     model=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { sub(/^[ \t]+/, "", $2); print $2; exit }')
     echo "nproc=$(nproc), CPU: ${model:-unknown}, kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# Append this run to $RESULTS (unless --no-record), then exit with its status: 1 on
+# measurement errors, or on a missed target under --strict. $1 names what was measured
+# ("memory per key (bench/keys.sh)"), $2 introduces the commands; further arguments are
+# extra header lines. Reads RECORD QUICK SELFTEST PASS_ALL ERRORS STRICT SHARDIS_BIN CMDS
+# REPORT RESULTS.
+record_and_exit() {
+    local what=$1 commands_intro=$2 line title overall
+    shift 2
+    if [[ $PASS_ALL == 1 ]]; then overall=PASS
+    elif ((ERRORS > 0)); then overall="ERROR ($ERRORS)"
+    else overall=FAIL; fi
+    if [[ $RECORD == 1 ]]; then
+        title="## $(date -u '+%Y-%m-%d %H:%M:%S UTC') — $what"
+        if [[ $QUICK == 1 ]]; then title+=" (quick run)"; fi
+        if [[ $SELFTEST == 1 ]]; then title+=" (SELF-TEST: redis-server stands in for shardis)"; fi
+        {
+            echo
+            echo "$title"
+            echo
+            echo "- machine: $(machine_line)"
+            echo "- $(redis-server --version)"
+            echo "- shardis: $SHARDIS_BIN, git rev: $(git_rev)"
+            for line in "$@"; do echo "- $line"; done
+            echo "- overall: $overall"
+            echo
+            echo "$commands_intro"
+            echo
+            echo '```'
+            awk '!seen[$0]++' "$CMDS"
+            echo '```'
+            echo
+            cat "$REPORT"
+        } >>"$RESULTS"
+        log "appended results to $RESULTS"
+    else
+        log "--no-record: $RESULTS not touched"
+    fi
+    if ((ERRORS > 0)); then exit 1; fi
+    if [[ $STRICT == 1 && $PASS_ALL != 1 ]]; then exit 1; fi
+    exit 0
+}

@@ -54,6 +54,19 @@ fn start_metered(shards: usize, extra: &[&str]) -> Server {
     }
 }
 
+/// `start_metered` with `per_shard_mb` MB of maxmemory per shard under `policy`.
+fn start_with_policy(shards: usize, per_shard_mb: usize, policy: &str) -> Server {
+    start_metered(
+        shards,
+        &[
+            "--maxmemory",
+            &limit_mb(per_shard_mb, shards),
+            "--maxmemory-policy",
+            policy,
+        ],
+    )
+}
+
 /// True (and a note printed) when the target is redis-server, for the assertions that only
 /// Shardis makes.
 fn skip_on_redis(node: &Server, test: &str) -> bool {
@@ -511,15 +524,7 @@ fn churn_with_hot_keys(
 #[test]
 fn allkeys_lru_keeps_recently_read_keys() {
     for &shards in shard_counts() {
-        let node = start_metered(
-            shards,
-            &[
-                "--maxmemory",
-                &limit_mb(12, shards),
-                "--maxmemory-policy",
-                "allkeys-lru",
-            ],
-        );
+        let node = start_with_policy(shards, 12, "allkeys-lru");
         let mut c = node.connect();
         let initial = 5000 * shards;
         // Evict twice as many keys as were written first: an exact LRU would
@@ -562,15 +567,7 @@ fn allkeys_lru_keeps_recently_read_keys() {
 #[test]
 fn allkeys_lfu_keeps_frequently_read_keys() {
     for &shards in shard_counts() {
-        let node = start_metered(
-            shards,
-            &[
-                "--maxmemory",
-                &limit_mb(12, shards),
-                "--maxmemory-policy",
-                "allkeys-lfu",
-            ],
-        );
+        let node = start_with_policy(shards, 12, "allkeys-lfu");
         let mut c = node.connect();
         let initial = 5000 * shards;
         let misses = churn_with_hot_keys(&mut c, initial, 2, 2 * initial as u64);
@@ -598,15 +595,7 @@ fn allkeys_lfu_keeps_frequently_read_keys() {
 #[test]
 fn allkeys_random_evicts_and_stays_under_the_limit() {
     for &shards in shard_counts() {
-        let node = start_metered(
-            shards,
-            &[
-                "--maxmemory",
-                &limit_mb(10, shards),
-                "--maxmemory-policy",
-                "allkeys-random",
-            ],
-        );
+        let node = start_with_policy(shards, 10, "allkeys-random");
         let mut c = node.connect();
         // About two shards' worth of keys more than fit.
         let evicted = 12_000 * shards as u64;
